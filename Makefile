@@ -1,0 +1,36 @@
+# minigan: `make test` and `make demo` each set up .venv on a fresh machine, nothing by hand.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: test demo bench lint clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# test: numpy, pytest, hypothesis, matplotlib, scikit-learn, and PyTorch's CPU build as the oracle
+$(VENV)/.test-installed: pyproject.toml | $(PY)
+	$(PIP) install -e ".[test]"
+	touch $@
+
+$(VENV)/.demo-installed: pyproject.toml | $(PY)
+	$(PIP) install -e ".[plot,data]"
+	touch $@
+
+test: $(VENV)/.test-installed
+	$(PY) -m pytest
+
+demo: $(VENV)/.demo-installed
+	$(PY) examples/demo.py --out out/demo
+
+bench: $(VENV)/.test-installed
+	$(PY) benchmarks/step.py
+	$(PY) benchmarks/ops.py
+
+lint: $(VENV)/.test-installed
+	$(PIP) install ruff
+	$(VENV)/bin/ruff check minigan tests benchmarks examples
+
+clean:
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .hypothesis

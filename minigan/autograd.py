@@ -1,0 +1,315 @@
+"""Reverse-mode engine: grad mode, the backward pass, ``grad()``, anomaly detection.
+
+A tensor made by an op keeps the op (``_op``), its input tensors (``_parents``) and the
+op's non-tensor arguments (``_ctx``); the tensor itself is the graph node, so building
+the graph costs no extra object per op. Backward walks the graph in reverse
+topological order found by an iterative depth-first search, so a 100,000-op chain
+needs no recursion. Each op's backward is written in Tensor ops: run with grad mode on
+(``create_graph=True``) it records a graph of its own, which gives double backward.
+"""
+from __future__ import annotations
+
+import math
+from contextlib import contextmanager
+
+import numpy as np
+
+
+class _Mode:
+    """Process-wide switches read on every op (class attributes: one lookup each)."""
+
+    grad_enabled = True
+    anomaly = False
+
+
+class no_grad:
+    """Context manager (and decorator) that records no graph, as ``torch.no_grad``."""
+
+    def __enter__(self):
+        self._prev = _Mode.grad_enabled
+        _Mode.grad_enabled = False
+
+    def __exit__(self, *exc):
+        _Mode.grad_enabled = self._prev
+        return False
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with self.__class__():
+                return fn(*args, **kwargs)
+
+        wrapper.__wrapped__ = fn
+        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
+        wrapper.__doc__ = getattr(fn, "__doc__", None)
+        return wrapper
+
+
+class enable_grad(no_grad):
+    """Context manager that turns graph recording back on inside ``no_grad``."""
+
+    def __enter__(self):
+        self._prev = _Mode.grad_enabled
+        _Mode.grad_enabled = True
+
+
+class set_grad_enabled(no_grad):
+    """``with set_grad_enabled(flag):`` records a graph only when ``flag`` is true."""
+
+    def __init__(self, mode: bool):
+        self._mode = bool(mode)
+        self._prev = _Mode.grad_enabled
+        _Mode.grad_enabled = self._mode  # also works as a plain call, as in PyTorch
+
+    def __enter__(self):
+        pass
+
+    def __call__(self, fn):
+        raise TypeError("set_grad_enabled is a context manager, not a decorator")
+
+
+def is_grad_enabled() -> bool:
+    return _Mode.grad_enabled
+
+
+@contextmanager
+def detect_anomaly():
+    """Within this context, the first op whose forward or backward makes a NaN or inf
+    raises a RuntimeError that names the op (slower: every result is checked)."""
+    prev = _Mode.anomaly
+    _Mode.anomaly = True
+    try:
+        yield
+    finally:
+        _Mode.anomaly = prev
+
+
+def _all_finite(array) -> bool:
+    xp = np if isinstance(array, np.ndarray) else None
+    if xp is None:
+        return bool(array.dtype.kind not in "fc" or array.size == 0 or bool(abs(array).max() < math.inf))
+    if array.dtype.kind not in "fc" or array.size == 0:
+        return True
+    return bool(np.isfinite(array).all())
+
+
+def check_forward(op, out, inputs) -> None:
+    if not _all_finite(out):
+        bad = "NaN" if bool((out != out).any()) else "inf"
+        shapes = ", ".join(str(tuple(t.shape)) for t in inputs)
+        raise RuntimeError(
+            f"detect_anomaly: forward of op '{op.name}' produced {bad} "
+            f"(input shapes {shapes}, output shape {tuple(out.shape)})"
+        )
+
+
+def _check_backward(op, grads) -> None:
+    for i, g in enumerate(grads):
+        if g is not None and not _all_finite(g.data):
+            bad = "NaN" if bool((g.data != g.data).any()) else "inf"
+            raise RuntimeError(
+                f"detect_anomaly: backward of op '{op.name}' produced {bad} "
+                f"in the gradient of its input {i} (shape {tuple(g.shape)})"
+            )
+
+
+_FREED = (
+    "Trying to backward through the graph a second time (or to use a graph whose saved "
+    "arrays were already freed). Pass retain_graph=True to the first backward() or "
+    "grad() call if you need to backward through the graph again."
+)
+
+
+def _topo_order(roots):
+    """Tensors reachable from ``roots`` that need a gradient, roots last (post-order)."""
+    order = []
+    seen = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        stack = [(root, False)]
+        while stack:
+            t, done = stack.pop()
+            if done:
+                order.append(t)
+                continue
+            tid = id(t)
+            if tid in seen:
+                continue
+            seen.add(tid)
+            stack.append((t, True))
+            parents = t._parents
+            if parents is None:
+                if t._op is not None:
+                    raise RuntimeError(_FREED)
+                continue
+            for p in parents:
+                if p._rg and id(p) not in seen:
+                    stack.append((p, False))
+    return order
+
+
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
+    """Propagate ``root_grads`` from ``roots`` down the graph.
+
+    With ``capture`` (a dict id(tensor) -> None), gradients of those tensors are stored
+    there and no leaf ``.grad`` is touched (that is ``grad()``); otherwise they
+    accumulate into the ``.grad`` of every leaf that requires it (that is ``backward()``).
+    """
+    from .tensor import Tensor  # noqa: PLC0415 - tensor imports this module
+
+    grads = {}
+    for r, g in zip(roots, root_grads):
+        if id(r) in grads:
+            grads[id(r)] = grads[id(r)] + g
+        else:
+            grads[id(r)] = g
+    order = _topo_order(roots)
+    prev = _Mode.grad_enabled
+    _Mode.grad_enabled = create_graph
+    anomaly = _Mode.anomaly
+    try:
+        for i in range(len(order) - 1, -1, -1):
+            t = order[i]
+            order[i] = None  # let intermediates go as soon as their gradient has passed
+            g = grads.pop(id(t), None)
+            if g is None:
+                if not retain_graph and t._op is not None:
+                    t._parents = None
+                    t._ctx = None
+                continue
+            if capture is not None and id(t) in capture:
+                prev_g = capture[id(t)]
+                capture[id(t)] = g if prev_g is None else prev_g + g
+            op = t._op
+            if op is None:
+                if capture is None:
+                    _accumulate_leaf(t, g, create_graph, Tensor)
+                continue
+            parents = t._parents
+            if parents is None:
+                raise RuntimeError(_FREED)
+            pgrads = op.backward(t, g)
+            if len(parents) == 1:
+                pgrads = (pgrads,) if not isinstance(pgrads, tuple) else pgrads
+            if anomaly:
+                _check_backward(op, pgrads)
+            if not retain_graph:
+                t._parents = None
+                t._ctx = None
+            for p, pg in zip(parents, pgrads):
+                if pg is None or not p._rg:
+                    continue
+                if pg.data.dtype != p.data.dtype:
+                    pg = pg.to(dtype=p.data.dtype)
+                pid = id(p)
+                old = grads.get(pid)
+                if old is None:
+                    grads[pid] = pg
+                elif create_graph:
+                    grads[pid] = old + pg
+                else:
+                    grads[pid] = Tensor._wrap(old.data + pg.data)
+    finally:
+        _Mode.grad_enabled = prev
+
+
+def _accumulate_leaf(t, g, create_graph, Tensor):
+    if g.shape != t.shape:
+        raise RuntimeError(
+            f"internal error: gradient of shape {tuple(g.shape)} for a leaf of shape {tuple(t.shape)}"
+        )
+    if t.grad is None:
+        # a fresh gradient may alias another leaf's (add passes g to both inputs):
+        # it is never modified in place, later accumulations build a new array
+        t.grad = g if create_graph else (g if g._op is None else g.detach())
+    elif create_graph:
+        t.grad = t.grad + g
+    else:
+        t.grad = Tensor._wrap(t.grad.data + g.data)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False) -> None:
+    """Accumulate the gradients of ``tensors`` into the leaves' ``.grad`` (torch.autograd.backward)."""
+    tensors, grads = _roots_and_grads(tensors, grad_tensors, "backward")
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(tensors, grads, retain_graph, create_graph)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
+         allow_unused: bool = False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple.
+
+    Leaves' ``.grad`` are left untouched. With ``create_graph=True`` the gradients carry a
+    graph of their own, so they can be differentiated again (gradient penalties, R1).
+    An input that ``outputs`` does not depend on raises unless ``allow_unused=True``,
+    in which case its gradient is None.
+    """
+    from .tensor import Tensor  # noqa: PLC0415
+
+    outputs, grads = _roots_and_grads(outputs, grad_outputs, "grad")
+    single = isinstance(inputs, Tensor)
+    inputs = (inputs,) if single else tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): inputs[{i}] is a {type(t).__name__}, expected a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(f"grad(): inputs[{i}] does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = {id(t): None for t in inputs}
+    run_backward(outputs, grads, retain_graph, create_graph, capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = capture[id(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad(): inputs[{i}] (shape {tuple(t.shape)}) was not used to compute the "
+                "outputs; pass allow_unused=True to get None for it"
+            )
+        if g is not None and g.shape != t.shape:
+            raise RuntimeError(f"internal error: gradient shape {g.shape} for input shape {t.shape}")
+        result.append(g)
+    return tuple(result)
+
+
+def _roots_and_grads(tensors, grad_tensors, who):
+    from .tensor import Tensor  # noqa: PLC0415
+
+    if isinstance(tensors, Tensor):
+        tensors = (tensors,)
+        if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):
+            grad_tensors = (grad_tensors,)
+    tensors = tuple(tensors)
+    if grad_tensors is None:
+        grad_tensors = (None,) * len(tensors)
+    grad_tensors = tuple(grad_tensors)
+    if len(grad_tensors) != len(tensors):
+        raise ValueError(f"{who}(): got {len(tensors)} outputs but {len(grad_tensors)} gradients")
+    out = []
+    for i, (t, g) in enumerate(zip(tensors, grad_tensors)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{who}(): outputs[{i}] is a {type(t).__name__}, expected a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"{who}(): element {i} of the outputs does not require grad and has no graph "
+                "(was it computed under no_grad, or from tensors without requires_grad=True?)"
+            )
+        if g is None:
+            if t.data.size != 1:
+                raise RuntimeError(
+                    f"{who}(): gradient can be implicitly created only for scalar outputs, "
+                    f"but the output has shape {tuple(t.shape)}; pass a gradient of that shape"
+                )
+            xp = t._xp()
+            g = Tensor._wrap(xp.ones(t.data.shape, dtype=t.data.dtype))
+        else:
+            if not isinstance(g, Tensor):
+                g = Tensor._wrap(t._xp().asarray(g, dtype=t.data.dtype))
+            if g.shape != t.shape:
+                raise RuntimeError(
+                    f"{who}(): gradient has shape {tuple(g.shape)} but the output has shape "
+                    f"{tuple(t.shape)}"
+                )
+        out.append(g)
+    return tensors, out

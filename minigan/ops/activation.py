@@ -1,0 +1,210 @@
+"""Activations. Each stable form is written once on arrays and serves NumPy and CuPy;
+log_sigmoid dispatches to the fused CUDA kernel for CuPy arrays."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..tensor import Tensor, _apply
+from ._util import Op
+from .arith import where
+
+
+def sigmoid_array(x):
+    """1 / (1 + e^-x) without overflow: with e = exp(-|x|), x >= 0 -> 1/(1+e), else e/(1+e)."""
+    xp = get_array_module(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def sigmoid_grad_array(x):
+    """sigmoid'(x) = sigmoid(x) sigmoid(-x) = e / (1 + e)^2, e = exp(-|x|): exact in both tails."""
+    xp = get_array_module(x)
+    e = xp.exp(-xp.abs(x))
+    d = 1.0 + e
+    return (e / (d * d)).astype(x.dtype, copy=False)
+
+
+def log_sigmoid_array(x):
+    """log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): finite for finite x, exact at +-inf."""
+    xp = get_array_module(x)
+    if xp is not np:
+        from ..backend import kernels  # noqa: PLC0415 - CuPy only
+
+        return kernels.log_sigmoid_forward(x)
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+def sigmoid_neg_array(x):
+    """sigmoid(-x), the derivative of log sigmoid(x), without cancellation."""
+    xp = get_array_module(x)
+    if xp is not np:
+        from ..backend import kernels  # noqa: PLC0415
+
+        return kernels.log_sigmoid_backward(x)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, e / (1.0 + e), 1.0 / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+class Relu(Op):
+    name = "relu"
+
+    @staticmethod
+    def forward(ctx, a):
+        return get_array_module(a).maximum(a, 0)
+
+    @staticmethod
+    def backward(out, g):
+        return g * Tensor._wrap(out.data > 0)
+
+
+class LeakyRelu(Op):
+    name = "leaky_relu"
+
+    @staticmethod
+    def forward(slope, a):
+        return get_array_module(a).where(a > 0, a, a * slope)
+
+    @staticmethod
+    def backward(out, g):
+        a = out._parents[0]
+        xp = a._xp()
+        slope = xp.asarray(out._ctx, dtype=g.data.dtype)
+        return g * Tensor._wrap(xp.where(a.data > 0, xp.asarray(1, dtype=g.data.dtype), slope))
+
+
+class Sigmoid(Op):
+    name = "sigmoid"
+
+    @staticmethod
+    def forward(ctx, a):
+        return sigmoid_array(a)
+
+    @staticmethod
+    def backward(out, g):
+        return g * _apply(SigmoidGrad, None, out._parents[0])
+
+
+class SigmoidGrad(Op):
+    """sigmoid'(x) as its own op, so that its tails stay exact and it can be differentiated."""
+
+    name = "sigmoid_grad"
+
+    @staticmethod
+    def forward(ctx, a):
+        return sigmoid_grad_array(a)
+
+    @staticmethod
+    def backward(out, g):
+        # sigmoid''(x) = sigmoid'(x) (1 - 2 sigmoid(x)) = -sigmoid'(x) tanh(x/2)
+        a = out._parents[0]
+        return -(g * out * tanh(a * 0.5))
+
+
+class Tanh(Op):
+    name = "tanh"
+
+    @staticmethod
+    def forward(ctx, a):
+        return get_array_module(a).tanh(a)
+
+    @staticmethod
+    def backward(out, g):
+        return g * (1.0 - out * out)
+
+
+class Softplus(Op):
+    name = "softplus"
+
+    @staticmethod
+    def forward(beta, a):
+        xp = get_array_module(a)
+        z = a * beta if beta != 1 else a
+        # log(1 + e^z) = max(z, 0) + log1p(exp(-|z|))
+        out = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+        return out / beta if beta != 1 else out
+
+    @staticmethod
+    def backward(out, g):
+        a = out._parents[0]
+        beta = out._ctx
+        return g * sigmoid(a * beta if beta != 1 else a)
+
+
+class LogSigmoid(Op):
+    name = "log_sigmoid"
+
+    @staticmethod
+    def forward(ctx, a):
+        return log_sigmoid_array(a)
+
+    @staticmethod
+    def backward(out, g):
+        return g * _apply(SigmoidNeg, None, out._parents[0])
+
+
+class SigmoidNeg(Op):
+    """sigmoid(-x): the derivative of log_sigmoid, kept exact for large |x|."""
+
+    name = "sigmoid_neg"
+
+    @staticmethod
+    def forward(ctx, a):
+        return sigmoid_neg_array(a)
+
+    @staticmethod
+    def backward(out, g):
+        # d sigmoid(-x)/dx = -sigmoid'(x)
+        return -(g * _apply(SigmoidGrad, None, out._parents[0]))
+
+
+class Elu(Op):
+    name = "elu"
+
+    @staticmethod
+    def forward(alpha, a):
+        xp = get_array_module(a)
+        # alpha (e^x - 1) on the negative side; expm1 of min(x, 0) never overflows
+        return xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0)))
+
+    @staticmethod
+    def backward(out, g):
+        a = out._parents[0]
+        alpha = out._ctx
+        # d elu/dx = 1 for x > 0, alpha e^x = out + alpha otherwise
+        return where(a.data > 0, g, g * (out + alpha))
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0)."""
+    return _apply(Relu, None, x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
+    return _apply(LeakyRelu, float(negative_slope), x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), stable for any x."""
+    return _apply(Sigmoid, None, x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    return _apply(Tanh, None, x)
+
+
+def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, computed without overflow."""
+    return _apply(Softplus, float(beta), x)
+
+
+def log_sigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)) = -softplus(-x), finite for finite x and exact at +-inf."""
+    return _apply(LogSigmoid, None, x)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, alpha (exp(x) - 1) otherwise."""
+    return _apply(Elu, float(alpha), x)

@@ -1,0 +1,108 @@
+"""Matrix products: matmul (1-D, 2-D, batched, broadcasting) and the fused affine map."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..tensor import Tensor, _apply
+from ._util import Op, unbroadcast
+
+
+def _matmul_error(a_shape, b_shape) -> ValueError:
+    return ValueError(
+        f"matmul: shapes {tuple(a_shape)} and {tuple(b_shape)} cannot be multiplied "
+        f"(the last dimension of the first, {a_shape[-1] if a_shape else None}, must equal "
+        f"the {'only' if len(b_shape) == 1 else 'second-to-last'} dimension of the second, "
+        f"{(b_shape[0] if len(b_shape) == 1 else b_shape[-2]) if b_shape else None})"
+    )
+
+
+class MatMul(Op):
+    name = "matmul"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.ndim == 0 or b.ndim == 0:
+            raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+        try:
+            return (np.matmul if type(a) is np.ndarray else get_array_module(a).matmul)(a, b)
+        except ValueError:
+            raise _matmul_error(a.shape, b.shape) from None
+
+    @staticmethod
+    def backward(out, g):
+        a, b = out._parents
+        ga = gb = None
+        na, nb = a.data.ndim, b.data.ndim
+        if na == 1 and nb == 1:  # dot product
+            ga = g * b if a._rg else None
+            gb = g * a if b._rg else None
+        elif na == 1:  # (n,) @ (..., n, k) -> (..., k)
+            if a._rg:
+                ga = unbroadcast(matmul(g.unsqueeze(-2), b.mT).squeeze(-2), a.data.shape)
+            if b._rg:
+                gb = unbroadcast(matmul(a.unsqueeze(-1), g.unsqueeze(-2)), b.data.shape)
+        elif nb == 1:  # (..., m, n) @ (n,) -> (..., m)
+            if a._rg:
+                ga = unbroadcast(matmul(g.unsqueeze(-1), b.unsqueeze(-2)), a.data.shape)
+            if b._rg:
+                gb = unbroadcast(matmul(a.mT, g.unsqueeze(-1)).squeeze(-1), b.data.shape)
+        else:  # d(AB) = dA B + A dB
+            if a._rg:
+                ga = unbroadcast(matmul(g, b.mT), a.data.shape)
+            if b._rg:
+                gb = unbroadcast(matmul(a.mT, g), b.data.shape)
+        return ga, gb
+
+
+class Linear(Op):
+    """y = x W^T + b in one op (W of shape (out, in), as torch.nn.functional.linear)."""
+
+    name = "linear"
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+            raise ValueError(
+                f"linear: input of shape {tuple(x.shape)} has {x.shape[-1] if x.ndim else 0} features "
+                f"but the weight of shape {tuple(w.shape)} expects {w.shape[1]}"
+            )
+        y = (np.matmul if type(x) is np.ndarray else get_array_module(x).matmul)(x, w.T)
+        if b is not None:
+            if b.shape[-1:] != (w.shape[0],) or b.ndim > 1:
+                raise ValueError(f"linear: bias of shape {tuple(b.shape)} does not match {w.shape[0]} output features")
+            if b.dtype == y.dtype:
+                y += b
+            else:
+                y = y + b
+        return y
+
+    @staticmethod
+    def backward(out, g):
+        x, w = out._parents[0], out._parents[1]
+        gx = matmul(g, w) if x._rg else None
+        gw = gb = None
+        if w._rg:
+            if x.data.ndim == 2:
+                gw = matmul(g.mT, x)
+            else:
+                gw = matmul(g.reshape(-1, g.shape[-1]).mT, x.reshape(-1, x.shape[-1]))
+        if len(out._parents) == 3 and out._parents[2]._rg:
+            gb = unbroadcast(g, out._parents[2].data.shape)
+        return (gx, gw, gb) if len(out._parents) == 3 else (gx, gw)
+
+
+def matmul(a: Tensor, b: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules: 1-D operands are promoted, batch dimensions broadcast."""
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
+        from ._util import const  # noqa: PLC0415
+
+        a, b = (a, const(b, a)) if isinstance(a, Tensor) else (const(a, b), b)
+    return _apply(MatMul, None, a, b)
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input @ weight.T + bias; weight has shape (out_features, in_features)."""
+    if bias is None:
+        return _apply(Linear, None, input, weight)
+    return _apply(Linear, None, input, weight, bias)

@@ -1,0 +1,132 @@
+"""Binary cross-entropy with logits, fused: one op for the loss and one for its gradient.
+
+Per element, with pos_weight p (1 when absent) and c = 1 + (p - 1) y, the loss
+    l(x, y) = -[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]
+            = (x >= 0 ? x (1 - y) : -x p y) + c log1p(exp(-|x|))
+is a sum of non-negative terms, so nothing cancels and a tiny loss keeps its relative
+precision (the textbook (1 - y) x - log sigmoid(x) loses it all for x << 0, y = 0).
+Its gradient, with e = exp(-|x|) and s = e / (1 + e),
+    dl/dx = x >= 0 ? (1 - y) - c s : c s - p y
+is free of cancellation for hard targets. CuPy arrays go to the CUDA kernels in kernels/.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..tensor import Tensor, _apply
+from ._util import Op, unbroadcast
+from .activation import SigmoidGrad, SigmoidNeg, softplus
+
+
+def _scaled_linear(k, x):
+    """k * x, but 0 wherever k == 0 (so x = +-inf with k = 0 gives 0, not NaN)."""
+    out = np.zeros(np.broadcast_shapes(k.shape, x.shape), dtype=np.result_type(k, x))
+    return np.multiply(k, x, out=out, where=k != 0)
+
+
+def bce_with_logits_array(x, y, p=None):
+    """Elementwise BCE-with-logits loss on NumPy arrays (the formula of the module docstring)."""
+    xp = get_array_module(x)
+    if xp is not np:
+        from ..backend import kernels  # noqa: PLC0415 - CuPy only
+
+        x, y, p = _same_shape(xp, x, y, p)
+        return kernels.bce_with_logits_forward(x, y, pos_weight=p)
+    one = x.dtype.type(1)
+    py = y if p is None else p * y
+    k = np.where(x >= 0, one - y, -py)
+    lin = _scaled_linear(k, x)
+    sp = np.log1p(np.exp(-np.abs(x)))
+    c = one if p is None else one + (p - one) * y
+    return (lin + c * sp).astype(x.dtype, copy=False)
+
+
+def bce_with_logits_grad_array(x, y, p=None):
+    """d loss / dx on NumPy arrays: (1 - y) - c s for x >= 0, c s - p y otherwise."""
+    xp = get_array_module(x)
+    if xp is not np:
+        from ..backend import kernels  # noqa: PLC0415
+
+        x, y, p = _same_shape(xp, x, y, p)
+        return kernels.bce_with_logits_backward(x, y, pos_weight=p)
+    one = x.dtype.type(1)
+    e = np.exp(-np.abs(x))
+    s = e / (one + e)
+    if p is None:
+        out = np.where(x >= 0, (one - y) - s, s - y)
+    else:
+        c = one + (p - one) * y
+        out = np.where(x >= 0, (one - y) - c * s, c * s - p * y)
+    return out.astype(x.dtype, copy=False)
+
+
+def _same_shape(xp, x, y, p):
+    y = xp.ascontiguousarray(xp.broadcast_to(y, x.shape).astype(x.dtype, copy=False))
+    if p is not None:
+        p = xp.ascontiguousarray(xp.broadcast_to(p, x.shape).astype(x.dtype, copy=False))
+    return xp.ascontiguousarray(x), y, p
+
+
+class BCEWithLogits(Op):
+    """Elementwise loss l(x, y[, p]) (unweighted, unreduced)."""
+
+    name = "binary_cross_entropy_with_logits"
+
+    @staticmethod
+    def forward(ctx, x, y, p=None):
+        return bce_with_logits_array(x, y, p)
+
+    @staticmethod
+    def backward(out, g):
+        parents = out._parents
+        x, y = parents[0], parents[1]
+        p = parents[2] if len(parents) == 3 else None
+        gx = g * _apply(BCEWithLogitsGrad, None, *parents) if x._rg else None
+        gy = gp = None
+        if y._rg or (p is not None and p._rg):
+            sp = softplus(-x)  # -log sigmoid(x)
+            if y._rg:
+                # dl/dy = -x + (p - 1) softplus(-x)
+                gy = unbroadcast(g * (-x if p is None else (p - 1.0) * sp - x), y.data.shape)
+            if p is not None and p._rg:
+                # dl/dp = y softplus(-x)
+                gp = unbroadcast(g * y * sp, p.data.shape)
+        return (gx, gy) if p is None else (gx, gy, gp)
+
+
+class BCEWithLogitsGrad(Op):
+    """dl/dx as its own op: exact in the tails, and differentiable (double backward)."""
+
+    name = "binary_cross_entropy_with_logits_grad"
+
+    @staticmethod
+    def forward(ctx, x, y, p=None):
+        return bce_with_logits_grad_array(x, y, p)
+
+    @staticmethod
+    def backward(out, g):
+        parents = out._parents
+        x, y = parents[0], parents[1]
+        p = parents[2] if len(parents) == 3 else None
+        gx = gy = gp = None
+        if x._rg:
+            # d2l/dx2 = c sigmoid'(x)
+            d2 = _apply(SigmoidGrad, None, x)
+            gx = g * d2 if p is None else g * d2 * ((p - 1.0) * y + 1.0)
+        if y._rg or (p is not None and p._rg):
+            sn = _apply(SigmoidNeg, None, x)  # sigmoid(-x)
+            if y._rg:
+                # d/dy [(1 - y) - c sigmoid(-x)] = -1 - (p - 1) sigmoid(-x)
+                gy = unbroadcast(-g if p is None else -(g * ((p - 1.0) * sn + 1.0)), y.data.shape)
+            if p is not None and p._rg:
+                # d/dp = -y sigmoid(-x)
+                gp = unbroadcast(-(g * y * sn), p.data.shape)
+        return (gx, gy) if p is None else (gx, gy, gp)
+
+
+def bce_with_logits_elementwise(x: Tensor, y: Tensor, pos_weight: Tensor | None = None) -> Tensor:
+    """Unweighted, unreduced BCE with logits; inputs already checked by the caller."""
+    if pos_weight is None:
+        return _apply(BCEWithLogits, None, x, y)
+    return _apply(BCEWithLogits, None, x, y, pos_weight)

@@ -1,0 +1,134 @@
+"""Reductions over axes: sum, mean, max, min, var, std."""
+from __future__ import annotations
+
+import builtins
+
+from ..backend import get_array_module
+from ..tensor import Tensor, _apply
+from ._util import Op, normalize_axes, pick_axis
+
+
+def _expand_back(g: Tensor, in_shape: tuple, axes, keepdims: bool) -> Tensor:
+    """Undo a reduction's shape: put the reduced axes back as 1s, then broadcast."""
+    if not keepdims:
+        if axes is None:
+            kshape = (1,) * len(in_shape)
+        else:
+            kshape = tuple(1 if i in axes else s for i, s in enumerate(in_shape))
+        g = g.reshape(kshape)
+    return g.expand(in_shape)
+
+
+def _count(shape, axes) -> int:
+    n = 1
+    for i, s in enumerate(shape):
+        if axes is None or i in axes:
+            n *= s
+    return n
+
+
+class Sum(Op):
+    name = "sum"
+
+    @staticmethod
+    def forward(ctx, a):
+        axes, keepdims = ctx
+        return get_array_module(a).sum(a, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(out, g):
+        axes, keepdims = out._ctx
+        return _expand_back(g, out._parents[0].data.shape, axes, keepdims)
+
+
+class Mean(Op):
+    name = "mean"
+
+    @staticmethod
+    def forward(ctx, a):
+        axes, keepdims = ctx
+        return get_array_module(a).mean(a, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(out, g):
+        axes, keepdims = out._ctx
+        shape = out._parents[0].data.shape
+        return _expand_back(g * (1.0 / builtins.max(_count(shape, axes), 1)), shape, axes, keepdims)
+
+
+class _Extremum(Op):
+    fn = "max"
+
+    @classmethod
+    def forward(cls, ctx, a):
+        axes, keepdims = ctx
+        if a.size == 0:
+            raise ValueError(f"{cls.fn}(): cannot reduce an empty tensor of shape {tuple(a.shape)}")
+        return getattr(get_array_module(a), cls.fn)(a, axis=axes, keepdims=keepdims)
+
+    @staticmethod
+    def backward(out, g):
+        a = out._parents[0]
+        axes, keepdims = out._ctx
+        xp = a._xp()
+        ref = out.data if keepdims else xp.reshape(
+            out.data, tuple(1 if axes is None or i in axes else s for i, s in enumerate(a.data.shape))
+        )
+        # the gradient goes to the extreme elements, split evenly among ties (as torch.amax)
+        mask = a.data == ref
+        w = mask / xp.sum(mask, axis=axes, keepdims=True)
+        return _expand_back(g, a.data.shape, axes, keepdims) * Tensor._wrap(w.astype(a.data.dtype))
+
+
+class Max(_Extremum):
+    name = "max"
+    fn = "max"
+
+
+class Min(_Extremum):
+    name = "min"
+    fn = "min"
+
+
+def _reduce(op, x: Tensor, axis, keepdims, dim, keepdim) -> Tensor:
+    axis, keepdims = pick_axis(axis, dim, keepdims, keepdim)
+    return _apply(op, (normalize_axes(axis, x.data.ndim), keepdims), x)
+
+
+def sum(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+    """Sum over ``axis`` (all axes when None); ``dim``/``keepdim`` are accepted too."""
+    return _reduce(Sum, x, axis, keepdims, dim, keepdim)
+
+
+def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Mean over ``axis`` (all axes when None)."""
+    return _reduce(Mean, x, axis, keepdims, dim, keepdim)
+
+
+def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+    """Largest value over ``axis``; ties share the gradient. (Returns values only, like torch.amax.)"""
+    return _reduce(Max, x, axis, keepdims, dim, keepdim)
+
+
+def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+    """Smallest value over ``axis``; ties share the gradient."""
+    return _reduce(Min, x, axis, keepdims, dim, keepdim)
+
+
+def var(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
+        correction: int = 1, unbiased: bool | None = None) -> Tensor:
+    """Variance sum((x - mean)^2) / (N - correction); correction=1 (unbiased) as PyTorch."""
+    axis, keepdims = pick_axis(axis, dim, keepdims, keepdim)
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
+    axes = normalize_axes(axis, x.data.ndim)
+    n = _count(x.data.shape, axes)
+    mu = _apply(Mean, (axes, True), x)
+    d = x - mu
+    return _apply(Sum, (axes, keepdims), d * d) * (1.0 / (n - correction) if n > correction else float("nan"))
+
+
+def std(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
+        correction: int = 1, unbiased: bool | None = None) -> Tensor:
+    """Standard deviation, the square root of ``var``."""
+    return var(x, axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased).sqrt()

@@ -1,0 +1,286 @@
+"""Shape ops: reshape, permute, expand, indexing, cat, stack, and device/dtype moves."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..backend import get_array_module
+from ..backend.device import to_device
+from ..tensor import Tensor, _apply, _index_arrays
+from ._util import Op, normalize_axes, unbroadcast
+
+
+class Reshape(Op):
+    name = "reshape"
+
+    @staticmethod
+    def forward(shape, a):
+        return a.reshape(shape)
+
+    @staticmethod
+    def backward(out, g):
+        return g.reshape(out._parents[0].data.shape)
+
+
+class Permute(Op):
+    name = "permute"
+
+    @staticmethod
+    def forward(perm, a):
+        return a.transpose(perm)
+
+    @staticmethod
+    def backward(out, g):
+        perm = out._ctx
+        inv = [0] * len(perm)
+        for i, p in enumerate(perm):
+            inv[p] = i
+        return _apply(Permute, tuple(inv), g)
+
+
+class Expand(Op):
+    name = "expand"
+
+    @staticmethod
+    def forward(shape, a):
+        return get_array_module(a).broadcast_to(a, shape)
+
+    @staticmethod
+    def backward(out, g):
+        return unbroadcast(g, out._parents[0].data.shape)
+
+
+def _is_basic(idx) -> bool:
+    """True for ints, slices, None and Ellipsis: such an index never repeats an element."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    for i in items:
+        if not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))) or isinstance(i, bool):
+            return False
+    return True
+
+
+def _is_mask_or_basic(idx) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    for i in items:
+        if isinstance(i, (np.ndarray,)) or hasattr(i, "dtype"):
+            if i.dtype != bool:
+                return False
+        elif not (i is None or i is Ellipsis or isinstance(i, (int, np.integer, slice))):
+            return False
+    return True
+
+
+class Index(Op):
+    name = "index"
+
+    @staticmethod
+    def forward(idx, a):
+        try:
+            return a[idx]
+        except IndexError as exc:
+            raise IndexError(f"index {idx!r} is invalid for a tensor of shape {tuple(a.shape)}: {exc}") from None
+
+    @staticmethod
+    def backward(out, g):
+        a = out._parents[0]
+        return _apply(IndexAdd, (a.data.shape, out._ctx), g)
+
+
+class IndexAdd(Op):
+    """zeros(shape) with g added at idx (repeated indices accumulate): the adjoint of indexing."""
+
+    name = "index_add"
+
+    @staticmethod
+    def forward(ctx, g):
+        shape, idx = ctx
+        xp = get_array_module(g)
+        z = xp.zeros(shape, dtype=g.dtype)
+        if _is_mask_or_basic(idx):
+            z[idx] = g
+        elif xp is np:
+            np.add.at(z, idx, g)
+        else:
+            import cupyx  # noqa: PLC0415 - CuPy only
+
+            cupyx.scatter_add(z, idx, g)
+        return z
+
+    @staticmethod
+    def backward(out, g):
+        return _apply(Index, out._ctx[1], g)
+
+
+class Cat(Op):
+    name = "cat"
+
+    @staticmethod
+    def forward(axis, *arrays):
+        xp = get_array_module(*arrays)
+        try:
+            return xp.concatenate(arrays, axis=axis)
+        except ValueError:
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+            raise ValueError(f"cat: shapes {shapes} differ outside dimension {axis}") from None
+
+    @staticmethod
+    def backward(out, g):
+        axis = out._ctx
+        grads = []
+        start = 0
+        lead = (slice(None),) * axis
+        for p in out._parents:
+            stop = start + p.data.shape[axis]
+            grads.append(_apply(Index, lead + (slice(start, stop),), g) if p._rg else None)
+            start = stop
+        return tuple(grads)
+
+
+class ToCopy(Op):
+    name = "to"
+
+    @staticmethod
+    def forward(ctx, a):
+        device, dtype = ctx
+        out = to_device(a, device)
+        out = out.astype(dtype, copy=out is a)
+        return out
+
+    @staticmethod
+    def backward(out, g):
+        a = out._parents[0]
+        return g.to(device=a.device, dtype=a.data.dtype)
+
+
+class Clone(Op):
+    name = "clone"
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(out, g):
+        return g
+
+
+# ---- user-facing functions ---------------------------------------------------------
+def _shape_arg(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    """The same elements in a new shape (one dimension may be -1)."""
+    shape = _shape_arg(shape)
+    if shape == x.data.shape:
+        return x
+    n = x.data.size
+    known = math.prod(s for s in shape if s != -1)
+    if shape.count(-1) > 1 or (-1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
+        raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({n} elements) into {shape}")
+    return _apply(Reshape, shape, x)
+
+
+def permute(x: Tensor, *dims) -> Tensor:
+    """Reorder the dimensions."""
+    dims = _shape_arg(dims)
+    if sorted(d % max(x.ndim, 1) for d in dims) != list(range(x.ndim)):
+        raise ValueError(f"permute: {dims} is not a permutation of the {x.ndim} dimensions of {tuple(x.shape)}")
+    return _apply(Permute, tuple(d % x.ndim for d in dims), x)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    nd = x.data.ndim
+    (d0,) = normalize_axes(dim0, nd)
+    (d1,) = normalize_axes(dim1, nd)
+    perm = list(range(nd))
+    perm[d0], perm[d1] = perm[d1], perm[d0]
+    return _apply(Permute, tuple(perm), x)
+
+
+def expand(x: Tensor, *sizes) -> Tensor:
+    """Broadcast to ``sizes`` (a -1 keeps that dimension), without copying."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.data.ndim
+    if lead < 0:
+        raise ValueError(f"expand: cannot expand shape {tuple(x.shape)} to fewer dimensions {sizes}")
+    shape = tuple(x.data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    if shape == x.data.shape:
+        return x
+    for i, s in enumerate(x.data.shape):
+        if s != 1 and s != shape[i + lead]:
+            raise ValueError(f"expand: shape {tuple(x.shape)} cannot be broadcast to {shape}")
+    return _apply(Expand, shape, x)
+
+
+def broadcast_to(x: Tensor, shape) -> Tensor:
+    """Broadcast to ``shape``, as numpy.broadcast_to."""
+    return expand(x, tuple(shape))
+
+
+def squeeze(x: Tensor, dim=None) -> Tensor:
+    """Drop dimensions of size 1 (only ``dim`` when given, if it has size 1)."""
+    if dim is None:
+        shape = tuple(s for s in x.data.shape if s != 1)
+    else:
+        axes = normalize_axes(dim, x.data.ndim)
+        shape = tuple(s for i, s in enumerate(x.data.shape) if not (i in axes and s == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim``."""
+    nd = x.data.ndim + 1
+    if not -nd <= dim < nd:
+        raise IndexError(f"unsqueeze: dimension {dim} is out of range for a result of {nd} dimensions")
+    dim %= nd
+    shape = x.data.shape[:dim] + (1,) + x.data.shape[dim:]
+    return _apply(Reshape, shape, x)
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions start_dim..end_dim into one."""
+    if x.data.ndim == 0:
+        return reshape(x, (1,))
+    s, e = normalize_axes((start_dim,), x.ndim)[0], normalize_axes((end_dim,), x.ndim)[0]
+    shape = x.data.shape
+    return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+
+
+def index(x: Tensor, idx) -> Tensor:
+    """x[idx]: ints, slices, None, Ellipsis, integer arrays (repeats accumulate) and boolean masks."""
+    idx = _index_arrays(idx)
+    if not isinstance(idx, tuple) and type(x.data) is not np.ndarray and isinstance(idx, np.ndarray):
+        idx = get_array_module(x.data).asarray(idx)
+    return _apply(Index, idx, x)
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    tensors = tuple(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty sequence of tensors")
+    nd = tensors[0].data.ndim
+    for t in tensors:
+        if t.data.ndim != nd:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(f"cat: tensors must have the same number of dimensions, got shapes {shapes}")
+    (axis,) = normalize_axes(dim, nd)
+    return _apply(Cat, axis, *tensors)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    """Join tensors of one shape along a new dimension."""
+    tensors = tuple(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty sequence of tensors")
+    shape = tensors[0].data.shape
+    for t in tensors:
+        if t.data.shape != shape:
+            shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+            raise ValueError(f"stack: tensors must all have one shape, got {shapes}")
+    return cat([unsqueeze(t, dim) for t in tensors], dim)

@@ -1,0 +1,365 @@
+"""Tensor: an array of the backend (NumPy or CuPy), its gradient, and the op that made it.
+
+A tensor made by an op records the op (``_op``), its inputs (``_parents``) and the op's
+non-tensor arguments (``_ctx``): the tensor is itself the graph node. ``apply`` is the
+one place where ops run, so it is kept lean: it is the hot path of every model.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import backend
+from .autograd import _Mode, check_forward
+from .backend.device import CPU, device_of, parse_device, to_device
+
+_ndarray = np.ndarray
+_new = object.__new__
+_FLOAT_KINDS = "fc"
+
+
+class Tensor:
+    """An n-dimensional array that can record the ops applied to it.
+
+    Create tensors with :func:`minigan.tensor` and the factories (``zeros``, ``randn``...).
+    ``data`` is the raw NumPy/CuPy array; ``grad`` the accumulated gradient (a Tensor).
+    """
+
+    __slots__ = ("data", "grad", "_rg", "_op", "_parents", "_ctx", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to Tensor's reflected operators
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad: bool = False):
+        if isinstance(data, Tensor):
+            data = data.data
+        if not isinstance(data, _ndarray) and backend.get_array_module(data) is np:
+            data = np.asarray(data)
+        elif isinstance(data, np.generic):
+            data = np.asarray(data)
+        self.data = data
+        self.grad = None
+        self._op = None
+        self._parents = None
+        self._ctx = None
+        self._rg = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(array) -> "Tensor":
+        """A constant (no-grad) tensor around ``array``, with no checks (hot path)."""
+        t = _new(Tensor)
+        t.data = array if type(array) is _ndarray else _fix_array(array)
+        t.grad = None
+        t._rg = False
+        t._op = None
+        t._parents = None
+        t._ctx = None
+        return t
+
+    # ---- properties -------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._rg
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        self.requires_grad_(flag)
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
+        """Set whether autograd records ops on this leaf; only floating tensors may."""
+        if requires_grad and self.data.dtype.kind not in _FLOAT_KINDS:
+            raise RuntimeError(
+                f"only tensors of floating point dtype can require gradients, "
+                f"but this tensor has dtype {self.data.dtype}: it must be floating point "
+                "(convert it with .float() or .double())"
+            )
+        if not requires_grad and self._op is not None:
+            raise RuntimeError(
+                "requires_grad can only be turned off on a leaf tensor; use .detach() instead"
+            )
+        self._rg = bool(requires_grad)
+        return self
+
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def device(self):
+        return CPU if type(self.data) is _ndarray else device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._op is None
+
+    @property
+    def grad_fn(self):
+        """The op that made this tensor (None for a leaf)."""
+        return self._op
+
+    @property
+    def T(self) -> "Tensor":
+        return self.permute(*reversed(range(self.data.ndim)))
+
+    @property
+    def mT(self) -> "Tensor":
+        return self.transpose(-2, -1)
+
+    def _xp(self):
+        return np if type(self.data) is _ndarray else backend.get_array_module(self.data)
+
+    def size(self, dim: int | None = None):
+        """The shape (``size(dim)`` for one dimension), as in PyTorch."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __repr__(self) -> str:
+        arr = self.data if type(self.data) is _ndarray else to_device(self.data, CPU)
+        body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.data.dtype != np.float32:
+            extras.append(f"dtype={self.data.dtype}")
+        if type(self.data) is not _ndarray:
+            extras.append(f"device='{self.device}'")
+        if self._op is not None:
+            extras.append(f"grad_fn=<{self._op.name}>")
+        elif self._rg:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
+            )
+        return bool(self.data.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.data.item())
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    # ---- conversion --------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shares memory on the CPU, like PyTorch)."""
+        if type(self.data) is _ndarray:
+            return self.data
+        raise TypeError(
+            f"can't convert a tensor on device '{self.device}' to NumPy; "
+            "copy it to the CPU first with .cpu() or .to('cpu')"
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        if type(self.data) is not _ndarray:
+            raise TypeError(
+                f"can't convert a tensor on device '{self.device}' to a NumPy array; use .cpu() first"
+            )
+        if dtype is not None and dtype != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
+
+    def tolist(self):
+        return to_device(self.data, CPU).tolist()
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"item() needs a tensor with one element, this one has shape {tuple(self.shape)}"
+            )
+        return self.data.item()
+
+    def __dlpack__(self, *args, **kwargs):
+        return self.data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self):
+        return self.data.__dlpack_device__()
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph (no copy)."""
+        return Tensor._wrap(self.data)
+
+    def detach_(self) -> "Tensor":
+        self._op = None
+        self._parents = None
+        self._ctx = None
+        self._rg = False
+        return self
+
+    def clone(self) -> "Tensor":
+        return _apply(ops.Clone, None, self)
+
+    def to(self, *args, device=None, dtype=None, copy: bool = False) -> "Tensor":
+        """Move and/or cast: ``t.to("cuda")``, ``t.to(mg.float64)``, ``t.to("cpu", mg.float32)``.
+        Differentiable: the gradient flows back to the original device and dtype."""
+        for a in args:
+            if isinstance(a, (str, backend.Device)) or type(a).__name__ == "device":
+                device = a
+            elif isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            else:
+                dtype = a
+        dev = self.device if device is None else parse_device(device)
+        dt = self.data.dtype if dtype is None else np.dtype(dtype)
+        if dev == self.device and dt == self.data.dtype and not copy:
+            return self
+        return _apply(ops.ToCopy, (dev, dt), self)
+
+    def cpu(self) -> "Tensor":
+        return self.to("cpu")
+
+    def cuda(self) -> "Tensor":
+        return self.to("cuda")
+
+    def float(self) -> "Tensor":
+        return self.to(dtype=np.float32)
+
+    def double(self) -> "Tensor":
+        return self.to(dtype=np.float64)
+
+    def type_as(self, other: "Tensor") -> "Tensor":
+        return self.to(dtype=other.dtype)
+
+    # ---- autograd ------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False) -> None:
+        """Accumulate d self / d leaf into every leaf's ``.grad``.
+
+        ``gradient`` is needed unless self is a scalar. The graph's saved arrays are freed
+        afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward
+        pass itself, for higher-order gradients.
+        """
+        autograd.backward(self, gradient, retain_graph, create_graph)
+
+    # ---- in-place, data only ---------------------------------------------------------
+    def __setitem__(self, idx, value) -> None:
+        if _Mode.grad_enabled and (self._rg or self._op is not None):
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad is not supported "
+                "(use mg.where, or assign under mg.no_grad() to a leaf)"
+            )
+        if isinstance(value, Tensor):
+            value = value.data
+        self.data[_index_arrays(idx)] = value
+
+    def zero_(self) -> "Tensor":
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value) -> "Tensor":
+        self.data[...] = value
+        return self
+
+    def copy_(self, src) -> "Tensor":
+        """Copy ``src`` into this tensor's array in place (shapes must broadcast)."""
+        src = src.data if isinstance(src, Tensor) else src
+        src = to_device(self._xp().asarray(src) if not hasattr(src, "shape") else src, self.device)
+        try:
+            self.data[...] = src
+        except ValueError:
+            raise ValueError(
+                f"copy_: source of shape {tuple(src.shape)} does not broadcast to {tuple(self.shape)}"
+            ) from None
+        return self
+
+
+def _fix_array(array):
+    """Results of NumPy ufuncs on 0-d arrays are scalars: make them 0-d arrays again."""
+    if isinstance(array, np.generic):
+        return np.asarray(array)
+    if isinstance(array, (numbers.Number,)):
+        return np.asarray(array)
+    return array
+
+
+def _device_error(op, inputs):
+    devs = [str(t.device) for t in inputs]
+    return RuntimeError(
+        f"op '{op.name}' got tensors on different devices ({', '.join(devs)}): "
+        "move them to one device with .to(device) first"
+    )
+
+
+def _apply(op, ctx, *inputs):
+    """Run ``op`` on the inputs' arrays and, if grad mode is on and an input requires
+    grad, record the op on the result."""
+    if len(inputs) == 1:
+        out = op.forward(ctx, inputs[0].data)
+        rg = inputs[0]._rg
+    else:
+        arrays = [t.data for t in inputs]
+        t0 = type(arrays[0])
+        for a in arrays:
+            if type(a) is not t0:
+                raise _device_error(op, inputs)
+        out = op.forward(ctx, *arrays)
+        rg = False
+        for t in inputs:
+            if t._rg:
+                rg = True
+                break
+    if type(out) is not _ndarray:
+        out = _fix_array(out)
+    if _Mode.anomaly:
+        check_forward(op, out, inputs)
+    t = _new(Tensor)
+    t.data = out
+    t.grad = None
+    if rg and _Mode.grad_enabled:
+        t._rg = True
+        t._op = op
+        t._parents = inputs
+        t._ctx = ctx
+    else:
+        t._rg = False
+        t._op = None
+        t._parents = None
+        t._ctx = None
+    return t
+
+
+def _index_arrays(idx):
+    """Replace tensors and lists inside an index by arrays."""
+    if isinstance(idx, tuple):
+        return tuple(_index_arrays(i) for i in idx)
+    if isinstance(idx, Tensor):
+        return idx.data
+    if isinstance(idx, list):
+        return np.asarray(idx)
+    return idx
+
+
+from . import autograd  # noqa: E402
+from . import ops  # noqa: E402  (ops build on Tensor and _apply)
