@@ -14,6 +14,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+Tensor = None  # set by minigan.tensor once the class exists (tensor imports this module)
+
 
 class _Mode:
     """Process-wide switches read on every op (class attributes: one lookup each)."""
@@ -155,8 +157,6 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
     there and no leaf ``.grad`` is touched (that is ``grad()``); otherwise they
     accumulate into the ``.grad`` of every leaf that requires it (that is ``backward()``).
     """
-    from .tensor import Tensor  # noqa: PLC0415 - tensor imports this module
-
     grads = {}
     for r, g in zip(roots, root_grads):
         if id(r) in grads:
@@ -189,8 +189,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             if parents is None:
                 raise RuntimeError(_FREED)
             pgrads = op.backward(t, g)
-            if len(parents) == 1:
-                pgrads = (pgrads,) if not isinstance(pgrads, tuple) else pgrads
+            if type(pgrads) is not tuple:
+                pgrads = (pgrads,)
             if anomaly:
                 _check_backward(op, pgrads)
             if not retain_graph:
@@ -199,8 +199,9 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             for p, pg in zip(parents, pgrads):
                 if pg is None or not p._rg:
                     continue
-                if pg.data.dtype != p.data.dtype:
-                    pg = pg.to(dtype=p.data.dtype)
+                pdt = p.data.dtype
+                if pg.data.dtype is not pdt and pg.data.dtype != pdt:
+                    pg = pg.to(dtype=pdt)
                 pid = id(p)
                 old = grads.get(pid)
                 if old is None:
@@ -230,6 +231,12 @@ def _accumulate_leaf(t, g, create_graph, Tensor):
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False) -> None:
     """Accumulate the gradients of ``tensors`` into the leaves' ``.grad`` (torch.autograd.backward)."""
+    if grad_tensors is None and isinstance(tensors, Tensor) and tensors._rg and tensors.data.size == 1:
+        # fast path: the usual loss.backward() on a scalar
+        ones = tensors._xp().ones(tensors.data.shape, dtype=tensors.data.dtype)
+        retain = create_graph if retain_graph is None else retain_graph
+        run_backward((tensors,), (Tensor._wrap(ones),), retain, create_graph)
+        return
     tensors, grads = _roots_and_grads(tensors, grad_tensors, "backward")
     if retain_graph is None:
         retain_graph = create_graph
@@ -245,8 +252,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
     An input that ``outputs`` does not depend on raises unless ``allow_unused=True``,
     in which case its gradient is None.
     """
-    from .tensor import Tensor  # noqa: PLC0415
-
     outputs, grads = _roots_and_grads(outputs, grad_outputs, "grad")
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
@@ -274,8 +279,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
 
 
 def _roots_and_grads(tensors, grad_tensors, who):
-    from .tensor import Tensor  # noqa: PLC0415
-
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
         if grad_tensors is not None and not isinstance(grad_tensors, (list, tuple)):

@@ -17,6 +17,7 @@ from .backend.device import CPU, device_of, parse_device, to_device
 _ndarray = np.ndarray
 _new = object.__new__
 _FLOAT_KINDS = "fc"
+_SWAP_LAST = {n: tuple(range(n - 2)) + (n - 1, n - 2) for n in range(2, 8)}
 
 
 class Tensor:
@@ -113,7 +114,11 @@ class Tensor:
 
     @property
     def mT(self) -> "Tensor":
-        return self.transpose(-2, -1)
+        nd = self.data.ndim
+        if nd < 2:
+            raise ValueError(f"mT needs a tensor of at least 2 dimensions, got shape {tuple(self.shape)}")
+        return _apply(ops.shape.Permute, _SWAP_LAST[nd] if nd < 8 else
+                      tuple(range(nd - 2)) + (nd - 1, nd - 2), self)
 
     def _xp(self):
         return np if type(self.data) is _ndarray else backend.get_array_module(self.data)
@@ -362,4 +367,6 @@ def _index_arrays(idx):
 
 
 from . import autograd  # noqa: E402
+
+autograd.Tensor = Tensor
 from . import ops  # noqa: E402  (ops build on Tensor and _apply)

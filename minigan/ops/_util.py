@@ -83,15 +83,20 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1
     )
     if axes:
-        g = _apply(_sum_op(), (axes, False), g)
+        g = _apply(_Sum or _sum_op(), (axes, False), g)
     if g.data.shape != shape:
         g = g.reshape(shape)
     return g
 
 
+_Sum = None
+
+
 def _sum_op():
+    global _Sum
     from .reduce import Sum  # noqa: PLC0415 - reduce builds on this module
 
+    _Sum = Sum
     return Sum
 
 

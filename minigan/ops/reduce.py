@@ -2,21 +2,49 @@
 from __future__ import annotations
 
 import builtins
+import math
+
+import numpy as np
 
 from ..backend import get_array_module
 from ..tensor import Tensor, _apply
 from ._util import Op, normalize_axes, pick_axis
 
 
+def _keep_shape(in_shape: tuple, axes) -> tuple:
+    """The shape of a reduction's result with keepdims=True."""
+    if axes is None:
+        return (1,) * len(in_shape)
+    return tuple(1 if i in axes else s for i, s in enumerate(in_shape))
+
+
 def _expand_back(g: Tensor, in_shape: tuple, axes, keepdims: bool) -> Tensor:
-    """Undo a reduction's shape: put the reduced axes back as 1s, then broadcast."""
-    if not keepdims:
-        if axes is None:
-            kshape = (1,) * len(in_shape)
-        else:
-            kshape = tuple(1 if i in axes else s for i, s in enumerate(in_shape))
+    """Undo a reduction's shape: the reduced axes back as 1s, then broadcast (one op)."""
+    return _apply(ExpandReduced, (_keep_shape(in_shape, axes), in_shape, axes), g)
+
+
+class ExpandReduced(Op):
+    """g of a reduction's output shape, broadcast back to the input's shape."""
+
+    name = "expand_reduced"
+
+    @staticmethod
+    def forward(ctx, g):
+        kshape, in_shape, _ = ctx
         g = g.reshape(kshape)
-    return g.expand(in_shape)
+        if g.size == 1 and type(g) is np.ndarray and math.prod(in_shape) <= 4096:
+            # for small arrays a filled array is cheaper than np.broadcast_to's view
+            out = np.empty(in_shape, dtype=g.dtype)
+            out.fill(g.item())
+            return out
+        return get_array_module(g).broadcast_to(g, in_shape)
+
+    @staticmethod
+    def backward(out, g):
+        kshape, in_shape, axes = out._ctx
+        red = _apply(Sum, (axes, True), g)
+        src_shape = out._parents[0].data.shape
+        return red if red.data.shape == src_shape else red.reshape(src_shape)
 
 
 def _count(shape, axes) -> int:
@@ -33,7 +61,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, a):
         axes, keepdims = ctx
-        return get_array_module(a).sum(a, axis=axes, keepdims=keepdims)
+        return a.sum(axis=axes, keepdims=keepdims)
 
     @staticmethod
     def backward(out, g):
@@ -47,7 +75,9 @@ class Mean(Op):
     @staticmethod
     def forward(ctx, a):
         axes, keepdims = ctx
-        return get_array_module(a).mean(a, axis=axes, keepdims=keepdims)
+        n = _count(a.shape, axes)
+        s = a.sum(axis=axes, keepdims=keepdims)
+        return s / n if n else s * float("nan")
 
     @staticmethod
     def backward(out, g):
