@@ -72,19 +72,19 @@ def kernel_source(filename: str) -> str:
     return expand(filename)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _module(filename: str) -> cupy.RawModule:
     import cupy
 
     return cupy.RawModule(code=kernel_source(filename), options=NVRTC_OPTIONS)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _kernel(filename: str, name: str) -> Any:
     return _module(filename).get_function(name)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _sm_count(device_id: int) -> int:
     import cupy
 

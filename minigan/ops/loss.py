@@ -1,6 +1,6 @@
 """Binary cross-entropy with logits, fused: one op for the loss and one for its gradient.
 
-Per element, with pos_weight p (1 when absent) and c = 1 + (p - 1) y, the loss
+Per element, with pos_weight p (1 when absent) and c = 1 + (p - 1) y = (1 - y) + p y, the loss
     l(x, y) = -[p y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))]
             = (x >= 0 ? x (1 - y) : -x p y) + c log1p(exp(-|x|))
 is a sum of non-negative terms, so nothing cancels and a tiny loss keeps its relative
@@ -38,7 +38,8 @@ def bce_with_logits_array(x, y, p=None):
     k = np.where(x >= 0, one - y, -py)
     lin = _scaled_linear(k, x)
     sp = np.log1p(np.exp(-np.abs(x)))
-    c = one if p is None else one + (p - one) * y
+    # c = 1 + (p - 1) y written as (1 - y) + p y: both terms >= 0, nothing cancels for small p
+    c = one if p is None else (one - y) + py
     return (lin + c * sp).astype(x.dtype, copy=False)
 
 
@@ -56,7 +57,7 @@ def bce_with_logits_grad_array(x, y, p=None):
     if p is None:
         out = np.where(x >= 0, (one - y) - s, s - y)
     else:
-        c = one + (p - one) * y
+        c = (one - y) + p * y
         out = np.where(x >= 0, (one - y) - c * s, c * s - p * y)
     return out.astype(x.dtype, copy=False)
 
