@@ -1,0 +1,323 @@
+"""Layers: Linear, activations, Dropout, BatchNorm1d, Sequential (as torch.nn)."""
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Iterator
+
+import numpy as np
+
+from .. import functional as F
+from ..autograd import _Mode
+from ..backend import default_device
+from ..backend.device import parse_device, to_device
+from ..ops import activation as A
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+
+__all__ = [
+    "ELU",
+    "BatchNorm1d",
+    "Dropout",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softplus",
+    "Tanh",
+]
+
+
+def _empty(shape: tuple, dtype, device) -> np.ndarray:
+    dev = default_device() if device is None else parse_device(device)
+    return to_device(np.zeros(shape, dtype=np.float32 if dtype is None else np.dtype(dtype)), dev)
+
+
+class Linear(Module):
+    """y = x W^T + b, W of shape (out_features, in_features), b of shape (out_features,).
+
+    Input (*, in_features) -> output (*, out_features). Initialised as PyTorch:
+    W ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ with a = sqrt(5)), b likewise.
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.weight = Parameter(_empty((out_features, in_features), dtype, device))
+        if bias:
+            self.bias = Parameter(_empty((out_features,), dtype, device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = x.data.shape
+        if not shape or shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear expected {self.in_features} input features but got "
+                f"{shape[-1] if shape else 0} (input shape {tuple(shape)})"
+            )
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"bias={self.bias is not None}")
+
+
+class Identity(Module):
+    """y = x."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x
+
+
+class ReLU(Module):
+    """y = max(x, 0)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.relu(x)
+
+
+class LeakyReLU(Module):
+    """y = x for x > 0, negative_slope x otherwise."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class Tanh(Module):
+    """y = tanh(x)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.tanh(x)
+
+
+class Sigmoid(Module):
+    """y = 1 / (1 + exp(-x))."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.sigmoid(x)
+
+
+class ELU(Module):
+    """y = x for x > 0, alpha (exp(x) - 1) otherwise."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.elu(x, self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class Softplus(Module):
+    """y = log(1 + exp(beta x)) / beta (computed stably for any x)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = beta
+        self.threshold = threshold  # accepted for PyTorch compatibility; the op is stable anyway
+
+    def forward(self, x: Tensor) -> Tensor:
+        return A.softplus(x, self.beta)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Dropout(Module):
+    """Zero each element with probability p in training mode and scale the rest by 1/(1-p)."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class BatchNorm1d(Module):
+    """Batch normalisation (Ioffe & Szegedy 2015) over (N, C) or (N, C, L) input.
+
+    Training: y = (x - mean_B) / sqrt(var_B + eps) * weight + bias with the biased batch
+    variance; the running stats move by ``momentum`` towards the batch mean and the
+    *unbiased* batch variance (as PyTorch). Eval: the running stats replace the batch ones.
+    """
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.num_features = int(num_features)
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        c = (self.num_features,)
+        if affine:
+            self.weight = Parameter(_empty(c, dtype, device) + 1)
+            self.bias = Parameter(_empty(c, dtype, device))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(_empty(c, dtype, device)))
+            self.register_buffer("running_var", Tensor(_empty(c, dtype, device) + 1))
+            nbt = to_device(np.zeros((), dtype=np.int64),
+                            default_device() if device is None else parse_device(device))
+            self.register_buffer("num_batches_tracked", Tensor(nbt))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        shape = x.data.shape
+        if len(shape) not in (2, 3) or shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm1d({self.num_features}) expected input of shape (N, {self.num_features}) "
+                f"or (N, {self.num_features}, L), got {tuple(shape)}"
+            )
+        axes = (0,) if len(shape) == 2 else (0, 2)
+        bshape = (1, self.num_features) + ((1,) if len(shape) == 3 else ())
+        use_batch = self.training or not self.track_running_stats
+        if use_batch:
+            n = x.data.size // self.num_features
+            if n <= 1:
+                raise ValueError(
+                    f"Expected more than 1 value per channel when training, got input size {tuple(shape)}"
+                )
+            # mean_B = E[x]; var_B = E[(x - mean_B)^2] (biased); y = (x - mean_B) / sqrt(var_B + eps)
+            mean = x.mean(axis=axes, keepdims=True)
+            xc = x - mean
+            var = (xc * xc).mean(axis=axes, keepdims=True)
+            y = xc * (var + self.eps) ** -0.5
+            if self.training and self.track_running_stats:
+                self._update_running_stats(mean.data.reshape(-1), var.data.reshape(-1), n)
+        else:
+            xp = x._xp()
+            rm = self.running_mean.data.reshape(bshape)
+            inv = 1.0 / xp.sqrt(self.running_var.data.reshape(bshape) + self.eps)
+            y = (x - Tensor._wrap(rm.astype(x.dtype, copy=False))) * Tensor._wrap(
+                inv.astype(x.dtype, copy=False))
+        if self.affine:
+            w, b = self.weight, self.bias
+            if len(shape) == 3:
+                w, b = w.reshape(bshape), b.reshape(bshape)
+            y = y * w + b
+        return y
+
+    def _update_running_stats(self, mean, var, n: int) -> None:
+        prev = _Mode.grad_enabled
+        _Mode.grad_enabled = False
+        try:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                m = 1.0 / float(self.num_batches_tracked.data)
+            else:
+                m = self.momentum
+            # running = (1 - m) running + m stat, with the unbiased variance var_B n / (n - 1)
+            rm, rv = self.running_mean.data, self.running_var.data
+            rm *= 1 - m
+            rm += m * mean.astype(rm.dtype, copy=False)
+            rv *= 1 - m
+            rv += (m * n / (n - 1)) * var.astype(rv.dtype, copy=False)
+        finally:
+            _Mode.grad_enabled = prev
+
+    def extra_repr(self) -> str:
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"track_running_stats={self.track_running_stats}")
+
+
+class Sequential(Module):
+    """Modules applied in order: ``Sequential(Linear(2, 64), ReLU(), Linear(64, 1))``.
+
+    Children are named "0", "1", ... (or by the keys of an OrderedDict), as in PyTorch.
+    """
+
+    def __init__(self, *args) -> None:
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], OrderedDict):
+            for name, m in args[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return Sequential(OrderedDict(list(self._modules.items())[idx]))
+        n = len(self._modules)
+        i = int(idx)
+        if not -n <= i < n:
+            raise IndexError(f"index {idx} is out of range for a Sequential of length {n}")
+        return list(self._modules.values())[i % n]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        key = list(self._modules.keys())[int(idx)]
+        setattr(self, key, module)
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self

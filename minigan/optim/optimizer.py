@@ -1,0 +1,213 @@
+"""Optimizer: parameter groups, per-parameter state and checkpointing, as torch.optim.
+
+Updates run on the raw arrays (NumPy/CuPy) in place, with ``out=`` arguments into
+state buffers and per-parameter scratch arrays allocated once: no graph, no temporaries
+in the steady state. Gradient arrays are only read, never written (the engine may share
+one gradient array between several tensors).
+"""
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from ..autograd import enable_grad
+from ..backend import get_array_module
+from ..backend.device import to_device
+from ..tensor import Tensor
+
+_required = object()
+
+
+class Optimizer:
+    """Base class: ``param_groups`` (list of dicts with "params" and hyperparameters),
+    ``defaults``, ``state`` (param -> dict of arrays and the step count).
+
+    ``params`` is an iterable of Tensors or of dicts ``{"params": [...], "lr": ...}``
+    whose missing hyperparameters are taken from ``defaults``.
+    """
+
+    def __init__(self, params: Iterable, defaults: dict[str, Any]) -> None:
+        self.defaults = defaults
+        self.state: dict[Tensor, dict[str, Any]] = {}
+        self._scratch: dict[Tensor, list] = {}
+        self.param_groups: list[dict[str, Any]] = []
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            f"Tensors or dicts, but got {type(params).__name__}")
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        return "\n".join(lines) + "\n)"
+
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
+        """Add a group of parameters with its own hyperparameters (defaults fill the rest)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, got {type(param_group).__name__}")
+        params = param_group["params"]
+        params = [params] if isinstance(params, Tensor) else list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        group = dict(param_group, params=params)
+        for k, v in self.defaults.items():
+            if v is _required and k not in group:
+                raise ValueError(f"parameter group didn't specify a value of required optimization parameter {k}")
+            group.setdefault(k, v)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params) or seen & {id(p) for p in params}:
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget the gradients: ``.grad = None`` (or a new zero array; never written in place)."""
+        for g in self.param_groups:
+            for p in g["params"]:
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                else:
+                    p.grad = Tensor._wrap(p._xp().zeros_like(p.data))
+
+    def step(self, closure: Callable[[], Any] | None = None):
+        """One update of every parameter that has a gradient; returns ``closure()`` if given."""
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p.grad
+                if g is None:
+                    continue
+                state = self.state.get(p)
+                if state is None:
+                    state = self.state[p] = {}
+                self._update(p.data, g.data, state, group, self._scratch_for(p))
+        return loss
+
+    def _update(self, p, g, state: dict, group: dict, scratch: list) -> None:
+        raise NotImplementedError
+
+    def _scratch_for(self, p: Tensor) -> list:
+        """Two preallocated work arrays of p's shape, dtype and device (reused every step)."""
+        s = self._scratch.get(p)
+        if s is None or s[0].shape != p.data.shape or s[0].dtype != p.data.dtype \
+                or type(s[0]) is not type(p.data):
+            xp = p._xp()
+            s = self._scratch[p] = [xp.empty_like(p.data), xp.empty_like(p.data)]
+        return s
+
+    # ---- checkpointing ------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """{"state": {index: {name: Tensor copy or number}}, "param_groups": [{..., "params":
+        [indices]}]}, PyTorch's layout: parameters are numbered in group order."""
+        index: dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            ids = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                ids.append(index[id(p)])
+            groups.append({**{k: copy.deepcopy(v) for k, v in g.items() if k != "params"}, "params": ids})
+        state = {}
+        for g in self.param_groups:
+            for p in g["params"]:
+                s = self.state.get(p)
+                if s:
+                    state[index[id(p)]] = {k: _export(k, v) for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore hyperparameters and state saved by ``state_dict`` (arrays are copied, cast
+        to each parameter's dtype and moved to its device). Keys may be ints or strings."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups "
+                             f"({len(groups)} saved, {len(self.param_groups)} here)")
+        for saved, own in zip(groups, self.param_groups):
+            if len(saved["params"]) != len(own["params"]):
+                raise ValueError(
+                    "loaded state dict contains a parameter group that doesn't match the size of "
+                    f"optimizer's group ({len(saved['params'])} saved, {len(own['params'])} here)"
+                )
+        by_index = {}
+        for saved, own in zip(groups, self.param_groups):
+            for i, p in zip(saved["params"], own["params"]):
+                by_index[int(i)] = p
+        self.state = {}
+        for i, s in state_dict["state"].items():
+            p = by_index.get(int(i))
+            if p is None:
+                continue
+            self.state[p] = {k: _import(k, v, p) for k, v in s.items()}
+        for saved, own in zip(groups, self.param_groups):
+            for k, v in saved.items():
+                if k != "params":
+                    own[k] = tuple(v) if isinstance(v, list) else copy.deepcopy(v)
+
+
+def _export(key: str, value):
+    if key == "step":
+        return Tensor._wrap(np.asarray(float(value), dtype=np.float32))
+    if hasattr(value, "shape") and not isinstance(value, Tensor):
+        return Tensor._wrap(value.copy())
+    return copy.deepcopy(value)
+
+
+def _import(key: str, value, p: Tensor):
+    if isinstance(value, Tensor):
+        value = value.data
+    if key == "step":
+        return int(float(value.item() if hasattr(value, "item") else value))
+    if hasattr(value, "shape"):
+        arr = to_device(np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) else value,
+                        p.device)
+        return arr.astype(p.dtype, copy=True)
+    return copy.deepcopy(value)
+
+
+def _check(cond: bool, msg: str) -> None:
+    if not cond:
+        raise ValueError(msg)
+
+
+def xp_of(a):
+    """numpy for a NumPy array, cupy for a CuPy one (fast path for NumPy)."""
+    return np if type(a) is np.ndarray else get_array_module(a)
+
+
+def effective_grad(p, g, weight_decay: float, maximize: bool, out):
+    """The gradient the update uses: g' = -g if maximize; g' = g' + weight_decay p (L2).
+
+    Returns ``g`` itself when nothing changes (it is then only read), else ``out``.
+    """
+    xp = xp_of(out)
+    if maximize:
+        xp.negative(g, out=out)
+        g = out
+    if weight_decay != 0:
+        if g is out:
+            g += weight_decay * p  # rare (maximize and weight decay): one temporary
+        else:
+            # torch: grad.add(param, alpha=weight_decay)
+            xp.multiply(p, weight_decay, out=out)
+            out += g
+            g = out
+    return g
