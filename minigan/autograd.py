@@ -104,6 +104,16 @@ def check_forward(op, out, inputs) -> None:
         )
 
 
+def _backward_unchecked(op, t, g):
+    """``op.backward`` with the per-op forward check off, so that a NaN or inf made inside
+    it is blamed on ``op``'s backward (by ``_check_backward``), not on a helper op."""
+    _Mode.anomaly = False
+    try:
+        return op.backward(t, g)
+    finally:
+        _Mode.anomaly = True
+
+
 def _check_backward(op, grads) -> None:
     for i, g in enumerate(grads):
         if g is not None and not _all_finite(g.data):
@@ -188,7 +198,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             parents = t._parents
             if parents is None:
                 raise RuntimeError(_FREED)
-            pgrads = op.backward(t, g)
+            pgrads = op.backward(t, g) if not anomaly else _backward_unchecked(op, t, g)
             if type(pgrads) is not tuple:
                 pgrads = (pgrads,)
             if anomaly:

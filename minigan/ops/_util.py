@@ -59,6 +59,8 @@ def normalize_axes(axis, ndim: int):
         out.append(int(a) % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"axis {axis} repeats a dimension")
+    if ndim == 0:
+        return ()  # dim 0 or -1 of a 0-d tensor is the tensor itself, as in PyTorch
     return tuple(sorted(out))
 
 

@@ -14,7 +14,9 @@ def sigmoid_array(x):
     """1 / (1 + e^-x) without overflow: with e = exp(-|x|), x >= 0 -> 1/(1+e), else e/(1+e)."""
     xp = get_array_module(x)
     e = xp.exp(-xp.abs(x))
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    # numerator exp(min(x, 0)): 1 for x >= 0, e otherwise; the same values as
+    # where(x >= 0, 1/(1+e), e/(1+e)) without where(), which is ~10x slower on random signs
+    return (xp.exp(xp.minimum(x, 0)) / (1.0 + e)).astype(x.dtype, copy=False)
 
 
 def sigmoid_grad_array(x):
@@ -43,7 +45,8 @@ def sigmoid_neg_array(x):
 
         return kernels.log_sigmoid_backward(x)
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, e / (1.0 + e), 1.0 / (1.0 + e)).astype(x.dtype, copy=False)
+    # numerator exp(-max(x, 0)): e for x >= 0, 1 otherwise (as sigmoid_array, no where())
+    return (np.exp(-np.maximum(x, 0)) / (1.0 + e)).astype(x.dtype, copy=False)
 
 
 class Relu(Op):
@@ -65,14 +68,19 @@ class LeakyRelu(Op):
     def forward(slope, a):
         xp = get_array_module(a)
         # for 0 <= slope <= 1, max(a, slope a) is the same function in two passes instead of three
-        return xp.maximum(a, a * slope) if 0.0 <= slope <= 1.0 else xp.where(a > 0, a, a * slope)
+        # (slope 0 excluded: inf * 0 would turn +inf into NaN)
+        return xp.maximum(a, a * slope) if 0.0 < slope <= 1.0 else xp.where(a > 0, a, a * slope)
 
     @staticmethod
     def backward(out, g):
         a = out._parents[0]
         xp = a._xp()
-        slope = xp.asarray(out._ctx, dtype=g.data.dtype)
-        return g * Tensor._wrap(xp.where(a.data > 0, xp.asarray(1, dtype=g.data.dtype), slope))
+        dt = g.data.dtype
+        slope = xp.asarray(out._ctx, dtype=dt)
+        if 0.0 <= out._ctx <= 1.0:  # derivative max([a > 0], slope): where() is ~10x slower
+            d = xp.asarray(a.data > 0).astype(dt)  # asarray: a 0-d comparison gives a NumPy scalar
+            return g * Tensor._wrap(xp.maximum(d, slope, out=d))
+        return g * Tensor._wrap(xp.where(a.data > 0, xp.asarray(1, dtype=dt), slope))
 
 
 class Sigmoid(Op):

@@ -195,6 +195,9 @@ def permute(x: Tensor, *dims) -> Tensor:
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     nd = x.data.ndim
+    if nd == 0:
+        normalize_axes(dim0, nd), normalize_axes(dim1, nd)  # only 0 and -1 are valid
+        return x
     (d0,) = normalize_axes(dim0, nd)
     (d1,) = normalize_axes(dim1, nd)
     perm = list(range(nd))
@@ -265,6 +268,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
     nd = tensors[0].data.ndim
+    if nd == 0:
+        raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     for t in tensors:
         if t.data.ndim != nd:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
