@@ -83,13 +83,34 @@ class Linear(Op):
         gx = matmul(g, w) if x._rg else None
         gw = gb = None
         if w._rg:
-            if x.data.ndim == 2:
-                gw = matmul(g.mT, x)
-            else:
-                gw = matmul(g.reshape(-1, g.shape[-1]).mT, x.reshape(-1, x.shape[-1]))
+            gw = _apply(OuterGrad, None, g, x)
         if len(out._parents) == 3 and out._parents[2]._rg:
             gb = unbroadcast(g, out._parents[2].data.shape)
         return (gx, gw, gb) if len(out._parents) == 3 else (gx, gw)
+
+
+class OuterGrad(Op):
+    """G^T X over all leading dimensions: Linear's weight gradient, (N, o), (N, i) -> (o, i),
+    in one node (no transpose node per layer and step)."""
+
+    name = "linear_weight_grad"
+
+    @staticmethod
+    def forward(ctx, g, x):
+        if g.ndim != 2:
+            g = g.reshape(-1, g.shape[-1])
+            x = x.reshape(-1, x.shape[-1])
+        return (np.matmul if type(g) is np.ndarray else get_array_module(g).matmul)(g.T, x)
+
+    @staticmethod
+    def backward(out, gg):
+        g, x = out._parents
+        # d(G^T X) = dG^T X + G^T dX  ->  dL/dG = X gg^T, dL/dX = G gg
+        gg_t = gg.mT
+        return (
+            matmul(x, gg_t) if g._rg else None,
+            matmul(g, gg) if x._rg else None,
+        )
 
 
 def matmul(a: Tensor, b: Tensor) -> Tensor:

@@ -35,8 +35,12 @@ def bce_with_logits_array(x, y, p=None):
         return kernels.bce_with_logits_forward(x, y, pos_weight=p)
     one = x.dtype.type(1)
     py = y if p is None else p * y
-    k = np.where(x >= 0, one - y, -py)
-    lin = _scaled_linear(k, x)
+    if np.isfinite(x).all():
+        # max(x, 0)(1 - y) + max(-x, 0) p y: the same terms, one of them exactly 0, without
+        # np.where (which is ~10x slower on mixed signs)
+        lin = np.maximum(x, 0) * (one - y) + np.maximum(-x, 0) * py
+    else:
+        lin = _scaled_linear(np.where(x >= 0, one - y, -py), x)
     sp = np.log1p(np.exp(-np.abs(x)))
     # c = 1 + (p - 1) y written as (1 - y) + p y: both terms >= 0, nothing cancels for small p
     c = one if p is None else (one - y) + py
@@ -44,22 +48,31 @@ def bce_with_logits_array(x, y, p=None):
 
 
 def bce_with_logits_grad_array(x, y, p=None):
-    """d loss / dx on NumPy arrays: (1 - y) - c s for x >= 0, c s - p y otherwise."""
+    """d loss / dx on NumPy arrays: (1 - y) sigmoid(x) - p y sigmoid(-x), which equals
+    (1 - y) - c s for x >= 0 and c s - p y otherwise."""
     xp = get_array_module(x)
     if xp is not np:
         from ..backend import kernels  # noqa: PLC0415
 
         x, y, p = _same_shape(xp, x, y, p)
         return kernels.bce_with_logits_backward(x, y, pos_weight=p)
+    if x.ndim == 0:  # ufuncs give scalars for 0-d input, which out= cannot take
+        return bce_with_logits_grad_array(
+            x.reshape(1), y.reshape(1), None if p is None else p.reshape(1)).reshape(())
     one = x.dtype.type(1)
-    e = np.exp(-np.abs(x))
-    s = e / (one + e)
-    if p is None:
-        out = np.where(x >= 0, (one - y) - s, s - y)
-    else:
-        c = (one - y) + p * y
-        out = np.where(x >= 0, (one - y) - c * s, c * s - p * y)
-    return out.astype(x.dtype, copy=False)
+    # the same gradient as (1 - y) sigmoid(x) - p y sigmoid(-x), a difference of two
+    # non-negative terms (exact for hard targets), each sigmoid as exp(min(+-x, 0)) / (1 + e)
+    d = np.exp(-np.abs(x))
+    d += one
+    a = np.minimum(x, 0)
+    np.exp(a, out=a)
+    a *= one - y
+    b = np.minimum(-x, 0)
+    np.exp(b, out=b)
+    b *= y if p is None else p * y
+    a -= b
+    a /= d
+    return a
 
 
 def _same_shape(xp, x, y, p):

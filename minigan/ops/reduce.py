@@ -18,9 +18,10 @@ def _keep_shape(in_shape: tuple, axes) -> tuple:
     return tuple(1 if i in axes else s for i, s in enumerate(in_shape))
 
 
-def _expand_back(g: Tensor, in_shape: tuple, axes, keepdims: bool) -> Tensor:
-    """Undo a reduction's shape: the reduced axes back as 1s, then broadcast (one op)."""
-    return _apply(ExpandReduced, (_keep_shape(in_shape, axes), in_shape, axes), g)
+def _expand_back(g: Tensor, in_shape: tuple, axes, keepdims: bool, scale: float = 1.0) -> Tensor:
+    """Undo a reduction's shape: the reduced axes back as 1s, then broadcast, times
+    ``scale`` (1/n for a mean), in one op."""
+    return _apply(ExpandReduced, (_keep_shape(in_shape, axes), in_shape, axes, scale), g)
 
 
 class ExpandReduced(Op):
@@ -30,8 +31,10 @@ class ExpandReduced(Op):
 
     @staticmethod
     def forward(ctx, g):
-        kshape, in_shape, _ = ctx
+        kshape, in_shape, _, scale = ctx
         g = g.reshape(kshape)
+        if scale != 1.0:
+            g = g * scale
         if g.size == 1 and type(g) is np.ndarray and math.prod(in_shape) <= 4096:
             # for small arrays a filled array is cheaper than np.broadcast_to's view
             out = np.empty(in_shape, dtype=g.dtype)
@@ -41,8 +44,10 @@ class ExpandReduced(Op):
 
     @staticmethod
     def backward(out, g):
-        kshape, in_shape, axes = out._ctx
+        kshape, in_shape, axes, scale = out._ctx
         red = _apply(Sum, (axes, True), g)
+        if scale != 1.0:
+            red = red * scale
         src_shape = out._parents[0].data.shape
         return red if red.data.shape == src_shape else red.reshape(src_shape)
 
@@ -83,7 +88,7 @@ class Mean(Op):
     def backward(out, g):
         axes, keepdims = out._ctx
         shape = out._parents[0].data.shape
-        return _expand_back(g * (1.0 / builtins.max(_count(shape, axes), 1)), shape, axes, keepdims)
+        return _expand_back(g, shape, axes, keepdims, 1.0 / builtins.max(_count(shape, axes), 1))
 
 
 class _Extremum(Op):
