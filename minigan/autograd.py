@@ -160,6 +160,28 @@ def _topo_order(roots):
     return order
 
 
+def _prune(order, capture) -> list:
+    """For grad() without create_graph: mark the tensors from which no requested input can
+    be reached as not requiring grad for the duration of the pass, so that ops skip their
+    gradients (e.g. D's weight gradients in a generator step). Returns them, to restore."""
+    needed = set(capture)
+    pruned = []
+    for t in order:  # parents come before children
+        tid = id(t)
+        if tid in needed:
+            continue
+        parents = t._parents
+        if parents is not None:
+            for p in parents:
+                if id(p) in needed:
+                    needed.add(tid)
+                    break
+        if tid not in needed:
+            t._rg = False
+            pruned.append(t)
+    return pruned
+
+
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
     """Propagate ``root_grads`` from ``roots`` down the graph.
 
@@ -174,6 +196,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
         else:
             grads[id(r)] = g
     order = _topo_order(roots)
+    pruned = _prune(order, capture) if capture is not None and not create_graph else ()
     prev = _Mode.grad_enabled
     _Mode.grad_enabled = create_graph
     anomaly = _Mode.anomaly
@@ -222,6 +245,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                     grads[pid] = Tensor._wrap(old.data + pg.data)
     finally:
         _Mode.grad_enabled = prev
+        for t in pruned:
+            t._rg = True
 
 
 def _accumulate_leaf(t, g, create_graph, Tensor):

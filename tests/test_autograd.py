@@ -237,3 +237,26 @@ def test_float64_leaves_get_float64_gradients():
     x = leaf([1.0, 2.0])
     (x * 0.5).sum().backward()
     assert x.grad.dtype == np.float64
+
+
+def test_grad_skips_gradients_of_tensors_that_do_not_lead_to_the_inputs(monkeypatch):
+    """mg.grad(loss, x) must not compute the weight gradient of a layer it passes through
+    (the generator step of a GAN differentiates through D without wanting D's gradients)."""
+    import minigan.functional as F
+    from minigan.ops import linalg
+
+    rng = np.random.default_rng(0)
+    w = mg.tensor(rng.standard_normal((3, 4)), requires_grad=True)
+    x = mg.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+
+    def no_weight_grad(ctx, g, xx):
+        raise AssertionError("the weight gradient was computed although only x was asked for")
+
+    monkeypatch.setattr(linalg.OuterGrad, "forward", staticmethod(no_weight_grad))
+    (gx,) = mg.grad(F.linear(x, w).tanh().sum(), x)
+    expected = (1 - np.tanh(x.numpy() @ w.numpy().T) ** 2) @ w.numpy()
+    np.testing.assert_allclose(gx.numpy(), expected, rtol=1e-12)
+    assert w.requires_grad and w.grad is None, "w must keep requires_grad and get no .grad"
+    monkeypatch.undo()
+    (gw,) = mg.grad(F.linear(x, w).tanh().sum(), w)  # still differentiable in w afterwards
+    assert gw.shape == w.shape
