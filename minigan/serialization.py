@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from ._io import atomic_write
 from .backend.device import CPU, parse_device, to_device
 from .tensor import Tensor
 
@@ -88,20 +88,7 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     tree = _encode(obj, "", arrays)
     meta = json.dumps({"format": _FORMAT, "tree": tree})
     arrays[_META] = np.frombuffer(meta.encode("utf-8"), dtype=np.uint8)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def load(path: str | os.PathLike, map_location=None) -> Any:

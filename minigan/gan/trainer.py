@@ -21,12 +21,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
+from .._io import atomic_write_text
 from ..autograd import grad, no_grad
 from ..creation import float32, tensor
 from ..ops.activation import sigmoid
@@ -101,7 +101,7 @@ class History:
 
     def to_json(self, path: str | os.PathLike) -> None:
         """Write the records to ``path`` as JSON, atomically (temp file + rename)."""
-        _atomic_write_text(path, json.dumps({"records": self.records}))
+        atomic_write_text(path, json.dumps({"records": self.records}))
 
     @classmethod
     def from_json(cls, path: str | os.PathLike) -> History:
@@ -122,21 +122,6 @@ def _records_equal(a: list[dict], b: list[dict]) -> bool:
             if not (x == y or (isinstance(x, float) and math.isnan(x) and math.isnan(y))):
                 return False
     return True
-
-
-def _atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
 
 
 # ---- Trainer -----------------------------------------------------------------------------
