@@ -40,7 +40,7 @@ def blas_info() -> dict:
             cfg = np.show_config(mode="dicts")
             blas = cfg["Build Dependencies"]["blas"]
             info.update(name=blas.get("name"), version=blas.get("version"))
-        except Exception:  # noqa: BLE001 - best effort description
+        except Exception:
             pass
     if info.get("threads") is None:
         info["threads"] = os.cpu_count()

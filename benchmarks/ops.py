@@ -57,7 +57,7 @@ OPS = ["add", "mul", "matmul", "exp", "sigmoid", "tanh", "leaky_relu", "sum", "m
 def _inputs(op: str, n: int, rng) -> list:
     """NumPy float32 inputs of ``op`` with n elements each (matrices: sqrt(n) x sqrt(n))."""
     if op in ("matmul", "linear"):
-        k = int(round(n**0.5))
+        k = round(n**0.5)
         arrs = [rng.standard_normal((k, k)), rng.standard_normal((k, k))]
         if op == "linear":
             arrs.append(rng.standard_normal(k))

@@ -9,21 +9,85 @@ from __future__ import annotations
 
 from . import backend, functional, ops
 from .autograd import (
-    backward, detect_anomaly, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled,
+    backward,
+    detect_anomaly,
+    enable_grad,
+    grad,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
 )
 from .backend import cuda, set_default_device
 from .backend.device import Device
 from .creation import (
-    arange, as_tensor, bool_, eye, float16, float32, float64, from_dlpack, from_numpy, full,
-    full_like, int32, int64, linspace, ones, ones_like, rand, rand_like, randint, randn,
-    randn_like, tensor, uint8, zeros, zeros_like,
+    arange,
+    as_tensor,
+    bool_,
+    eye,
+    float16,
+    float32,
+    float64,
+    from_dlpack,
+    from_numpy,
+    full,
+    full_like,
+    int32,
+    int64,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    uint8,
+    zeros,
+    zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
-    abs, add, broadcast_to, cat, clamp, clip, div, elu, exp, expand, flatten, leaky_relu, log,
-    log1p, log_sigmoid, matmul, max, maximum, mean, min, minimum, mul, neg, permute, pow, relu,
-    reshape, sigmoid, softplus, sqrt, squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze,
-    var, where,
+    abs,
+    add,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    div,
+    elu,
+    exp,
+    expand,
+    flatten,
+    leaky_relu,
+    log,
+    log1p,
+    log_sigmoid,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    mul,
+    neg,
+    permute,
+    pow,
+    relu,
+    reshape,
+    sigmoid,
+    softplus,
+    sqrt,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    tanh,
+    transpose,
+    unsqueeze,
+    var,
+    where,
 )
 from .random import get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor
@@ -34,7 +98,7 @@ __version__ = "0.1.0"
 
 def __getattr__(name):
     # nn, optim, gan, viz load on first use: `import minigan` stays light
-    import importlib  # noqa: PLC0415
+    import importlib
 
     if name in ("nn", "optim", "gan", "viz", "serialization"):
         return importlib.import_module(f".{name}", __name__)

@@ -35,7 +35,7 @@ def _check_reduction(name: str, reduction: str) -> None:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
 
 
-def _as_target(name: str, target, input: Tensor, what: str = "target") -> Tensor:  # noqa: A002
+def _as_target(name: str, target, input: Tensor, what: str = "target") -> Tensor:
     target = const(target, input) if not isinstance(target, Tensor) else target
     if target.dtype != input.dtype and target.dtype.kind in "fiub":
         target = target.to(dtype=input.dtype)
@@ -46,7 +46,7 @@ def _as_target(name: str, target, input: Tensor, what: str = "target") -> Tensor
     return target
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",  # noqa: A002
+def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reduction: str = "mean",
                                      pos_weight=None) -> Tensor:
     """BCE on logits, as torch.nn.functional.binary_cross_entropy_with_logits.
 
@@ -83,7 +83,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reducti
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:  # noqa: A002
+def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
     """BCE on probabilities: -w [y log p + (1 - y) log(1 - p)], each log clamped at -100 as
     PyTorch does, so p = 0 or 1 gives a finite loss. Prefer the logits version."""
     name = "binary_cross_entropy"
@@ -105,7 +105,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
     return _reduce(loss, reduction)
 
 
-def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean squared error (input - target)^2, reduced; the shapes must match."""
     name = "mse_loss"
     _check_reduction(name, reduction)
@@ -119,7 +119,7 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa:
     return _reduce(d * d, reduction)
 
 
-def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:  # noqa: A002
+def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")

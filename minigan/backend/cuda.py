@@ -6,7 +6,7 @@ _state: dict = {}
 
 def _probe() -> tuple[object | None, str]:
     try:
-        import cupy  # noqa: PLC0415 - optional, imported on first use only
+        import cupy
     except Exception as exc:  # ImportError, or a broken install
         return None, f"CuPy is not installed ({type(exc).__name__}: {exc}); install minigan[cuda]"
     try:

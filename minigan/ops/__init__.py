@@ -4,17 +4,43 @@ This module also gives Tensor its operators and methods, all thin calls into the
 """
 from __future__ import annotations
 
-from ..tensor import Tensor, _apply  # noqa: F401
+from ..tensor import Tensor, _apply
 from . import activation, arith, linalg, loss, reduce, shape
 from .activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from .arith import (
-    abs, add, clamp, clip, div, exp, log, log1p, maximum, minimum, mul, neg, pow, sqrt, sub, where,
+    abs,
+    add,
+    clamp,
+    clip,
+    div,
+    exp,
+    log,
+    log1p,
+    maximum,
+    minimum,
+    mul,
+    neg,
+    pow,
+    sqrt,
+    sub,
+    where,
 )
 from .linalg import linear, matmul
 from .reduce import max, mean, min, std, sum, var
 from .shape import (
-    Clone, ToCopy, broadcast_to, cat, expand, flatten, index, permute, reshape, squeeze, stack,
-    transpose, unsqueeze,
+    Clone,
+    ToCopy,
+    broadcast_to,
+    cat,
+    expand,
+    flatten,
+    index,
+    permute,
+    reshape,
+    squeeze,
+    stack,
+    transpose,
+    unsqueeze,
 )
 
 __all__ = [

@@ -96,7 +96,7 @@ _Sum = None
 
 def _sum_op():
     global _Sum
-    from .reduce import Sum  # noqa: PLC0415 - reduce builds on this module
+    from .reduce import Sum
 
     _Sum = Sum
     return Sum

@@ -31,7 +31,7 @@ def log_sigmoid_array(x):
     """log sigmoid(x) = min(x, 0) - log1p(exp(-|x|)): finite for finite x, exact at +-inf."""
     xp = get_array_module(x)
     if xp is not np:
-        from ..backend import kernels  # noqa: PLC0415 - CuPy only
+        from ..backend import kernels
 
         return kernels.log_sigmoid_forward(x)
     return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
@@ -41,7 +41,7 @@ def sigmoid_neg_array(x):
     """sigmoid(-x), the derivative of log sigmoid(x), without cancellation."""
     xp = get_array_module(x)
     if xp is not np:
-        from ..backend import kernels  # noqa: PLC0415
+        from ..backend import kernels
 
         return kernels.log_sigmoid_backward(x)
     e = np.exp(-np.abs(x))

@@ -9,6 +9,8 @@ from ._util import Op, broadcast_shapes, const, unbroadcast
 
 
 def _binary_forward(name, fn, a, b):
+    """``fn(a, b)`` for a NumPy ufunc ``fn`` (CuPy arrays take it through __array_ufunc__),
+    with a broadcasting error that names both shapes."""
     try:
         return fn(a, b)
     except ValueError:
@@ -21,7 +23,7 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return _binary_forward("add", np.add if type(a) is np.ndarray else get_array_module(a).add, a, b)
+        return _binary_forward("add", np.add, a, b)
 
     @staticmethod
     def backward(out, g):
@@ -34,7 +36,7 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return _binary_forward("sub", np.subtract if type(a) is np.ndarray else get_array_module(a).subtract, a, b)
+        return _binary_forward("sub", np.subtract, a, b)
 
     @staticmethod
     def backward(out, g):
@@ -47,7 +49,7 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return _binary_forward("mul", np.multiply if type(a) is np.ndarray else get_array_module(a).multiply, a, b)
+        return _binary_forward("mul", np.multiply, a, b)
 
     @staticmethod
     def backward(out, g):
@@ -63,7 +65,7 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return _binary_forward("div", np.true_divide if type(a) is np.ndarray else get_array_module(a).true_divide, a, b)
+        return _binary_forward("div", np.true_divide, a, b)
 
     @staticmethod
     def backward(out, g):
@@ -335,7 +337,7 @@ def sqrt(a: Tensor) -> Tensor:
     return _apply(Sqrt, None, a)
 
 
-def abs(a: Tensor) -> Tensor:  # noqa: A001 - the PyTorch name
+def abs(a: Tensor) -> Tensor:
     """|a| (gradient 0 at 0, as PyTorch)."""
     return _apply(Abs, None, a)
 
@@ -352,7 +354,7 @@ def minimum(a, b) -> Tensor:
     return _apply(Minimum, None, a, b)
 
 
-def clip(a: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - the PyTorch names
+def clip(a: Tensor, min=None, max=None) -> Tensor:
     """Clamp into [min, max]; either bound may be None, or a Tensor."""
     if min is None and max is None:
         raise ValueError("clip: at least one of min and max must be given")

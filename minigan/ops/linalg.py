@@ -116,13 +116,13 @@ class OuterGrad(Op):
 def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules: 1-D operands are promoted, batch dimensions broadcast."""
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        from ._util import const  # noqa: PLC0415
+        from ._util import const
 
         a, b = (a, const(b, a)) if isinstance(a, Tensor) else (const(a, b), b)
     return _apply(MatMul, None, a, b)
 
 
-def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """input @ weight.T + bias; weight has shape (out_features, in_features)."""
     if bias is None:
         return _apply(Linear, None, input, weight)

@@ -29,7 +29,7 @@ def bce_with_logits_array(x, y, p=None):
     """Elementwise BCE-with-logits loss on NumPy arrays (the formula of the module docstring)."""
     xp = get_array_module(x)
     if xp is not np:
-        from ..backend import kernels  # noqa: PLC0415 - CuPy only
+        from ..backend import kernels
 
         x, y, p = _same_shape(xp, x, y, p)
         return kernels.bce_with_logits_forward(x, y, pos_weight=p)
@@ -52,7 +52,7 @@ def bce_with_logits_grad_array(x, y, p=None):
     (1 - y) - c s for x >= 0 and c s - p y otherwise."""
     xp = get_array_module(x)
     if xp is not np:
-        from ..backend import kernels  # noqa: PLC0415
+        from ..backend import kernels
 
         x, y, p = _same_shape(xp, x, y, p)
         return kernels.bce_with_logits_backward(x, y, pos_weight=p)

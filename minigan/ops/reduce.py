@@ -44,7 +44,7 @@ class ExpandReduced(Op):
 
     @staticmethod
     def backward(out, g):
-        kshape, in_shape, axes, scale = out._ctx
+        _, _, axes, scale = out._ctx
         red = _apply(Sum, (axes, True), g)
         if scale != 1.0:
             red = red * scale
@@ -130,7 +130,7 @@ def _reduce(op, x: Tensor, axis, keepdims, dim, keepdim) -> Tensor:
     return _apply(op, (normalize_axes(axis, x.data.ndim), keepdims), x)
 
 
-def sum(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+def sum(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Sum over ``axis`` (all axes when None); ``dim``/``keepdim`` are accepted too."""
     return _reduce(Sum, x, axis, keepdims, dim, keepdim)
 
@@ -140,12 +140,12 @@ def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None
     return _reduce(Mean, x, axis, keepdims, dim, keepdim)
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Largest value over ``axis``; ties share the gradient. (Returns values only, like torch.amax.)"""
     return _reduce(Max, x, axis, keepdims, dim, keepdim)
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:  # noqa: A001
+def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Smallest value over ``axis``; ties share the gradient."""
     return _reduce(Min, x, axis, keepdims, dim, keepdim)
 

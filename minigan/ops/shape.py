@@ -102,7 +102,7 @@ class IndexAdd(Op):
         elif xp is np:
             np.add.at(z, idx, g)
         else:
-            import cupyx  # noqa: PLC0415 - CuPy only
+            import cupyx
 
             cupyx.scatter_add(z, idx, g)
         return z
