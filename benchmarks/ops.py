@@ -12,27 +12,13 @@ iteration's bookkeeping. minigan and PyTorch are interleaved in one process; med
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import numpy as np
 
-try:
-    from common import (
-        RESULTS,
-        add_repo_to_path,
-        calibrate,
-        fmt_time,
-        interleaved,
-        machine_info,
-        numpy_blas_threads,
-        set_numpy_threads,
-        set_torch_threads,
-        summarize,
-        table,
-        write_json,
-    )
-except ImportError:  # imported as benchmarks.ops
-    from benchmarks.common import (
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # common.py beside this file
+from common import (
         RESULTS,
         add_repo_to_path,
         calibrate,

@@ -23,29 +23,15 @@ import argparse
 import cProfile
 import io
 import math
+import os
 import pstats
 import sys
 import time
 
 import numpy as np
 
-try:
-    from common import (
-        RESULTS,
-        add_repo_to_path,
-        calibrate,
-        fmt_time,
-        interleaved,
-        machine_info,
-        numpy_blas_threads,
-        set_numpy_threads,
-        set_torch_threads,
-        summarize,
-        table,
-        write_json,
-    )
-except ImportError:  # imported as benchmarks.step
-    from benchmarks.common import (
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # common.py beside this file
+from common import (
         RESULTS,
         add_repo_to_path,
         calibrate,
