@@ -1,0 +1,392 @@
+"""Figures of the GAN game, drawn with matplotlib's object API on the Agg canvas.
+
+No pyplot and no global state: each function builds a Figure, draws, and writes a PNG
+atomically (a temporary file in the same folder, then os.replace), so a reader never
+sees half a file. Every function returns the path it wrote.
+"""
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from .._io import atomic_write
+from ..gan import metrics, theory
+
+__all__ = [
+    "criterion_figure", "dashboard", "decision_surface", "digits_grid", "non_convergence_figure",
+    "records_of", "samples_over_time", "save_figure", "series", "theory_1d",
+    "vanishing_gradients_figure", "wasserstein_figure",
+]
+
+REAL_COLOR, FAKE_COLOR = "#1f77b4", "#d62728"
+G_COLOR, D_COLOR = "#2ca02c", "#9467bd"
+
+
+def _figure(width: float, height: float):
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("minigan.viz needs matplotlib (pip install 'minigan[plot]')") from exc
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def save_figure(fig, path: str | os.PathLike) -> str:
+    """Write ``fig`` to ``path`` as PNG atomically (temp file in the same folder, os.replace)."""
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    atomic_write(path, lambda f: fig.savefig(f, format="png"))
+    return path
+
+
+# ---- reading a History -------------------------------------------------------------------
+def records_of(history) -> list[dict]:
+    """The per-iteration records of a History, a list of dicts, or a dict {"records": [...]}."""
+    if hasattr(history, "records"):
+        return list(history.records)
+    if isinstance(history, dict) and "records" in history:
+        return list(history["records"])
+    if isinstance(history, (list, tuple)):
+        return list(history)
+    raise TypeError(f"expected a History, a list of records or a dict with 'records', got {type(history).__name__}")
+
+
+def series(history, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """(iterations, values) of one recorded quantity; iterations where it is missing are skipped."""
+    recs = [r for r in records_of(history) if r.get(key) is not None]
+    it = np.array([r.get("iteration", i) for i, r in enumerate(recs)], dtype=np.float64)
+    vals = np.array([float(r[key]) for r in recs], dtype=np.float64)
+    return it, vals
+
+
+def _smooth(y: np.ndarray, frac: float = 0.02) -> np.ndarray:
+    """A centred moving average over ~frac of the run (at least 1 point)."""
+    w = max(1, int(len(y) * frac))
+    if w <= 1 or len(y) < 3:
+        return y
+    kernel = np.ones(w) / w
+    pad = np.pad(y, (w // 2, w - 1 - w // 2), mode="edge")
+    return np.convolve(pad, kernel, mode="valid")
+
+
+def _plot_series(ax, it, y, color, label, smooth=True):
+    if len(y) == 0:
+        return
+    if smooth and len(y) > 50:
+        ax.plot(it, y, color=color, alpha=0.2, lw=0.6)
+        ax.plot(it, _smooth(y), color=color, lw=1.5, label=label)
+    else:
+        ax.plot(it, y, color=color, lw=1.2, label=label)
+
+
+def _grad_norm_panel(ax, history, player: str):
+    keys = sorted({k for r in records_of(history) for k in r if k.startswith(f"grad_norm/{player}/")})
+    cmap = _cmap("viridis")
+    for i, key in enumerate(keys):
+        it, y = series(history, key)
+        y = np.where(y > 0, y, np.nan)
+        ax.plot(it, _smooth(y) if len(y) > 50 else y, lw=1.0,
+                color=cmap(i / max(1, len(keys) - 1)), label=key.split("/", 2)[2])
+    ax.set_yscale("log")
+    ax.set_title(f"per-parameter gradient norm of {'G' if player == 'G' else 'D'}")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("||dL/dθ||  (log scale)")
+    if keys:
+        ax.legend(fontsize=6, ncol=2, loc="best")
+    else:
+        ax.text(0.5, 0.5, "not recorded", ha="center", va="center", transform=ax.transAxes)
+
+
+def _cmap(name: str):
+    from matplotlib import colormaps
+
+    return colormaps[name]
+
+
+# ---- the game dashboard -----------------------------------------------------------------
+def dashboard(history, path: str | os.PathLike, title: str = "The GAN game", d_loss: str = "bce") -> str:
+    """Six panels from a History: the two losses, D(x) vs D(G(z)) with the 1/2 equilibrium,
+    V(D, G) with -log 4, mean |dL_G/d logit|, and per-layer gradient norms of G and D.
+
+    For d_loss "wasserstein" or "least-squares" D's outputs are raw scores, not
+    probabilities: the 1/2 and -log 4 references are then left out."""
+    bce = d_loss == "bce"
+    fig = _figure(15, 8.5)
+    axes = fig.subplots(2, 3)
+    fig.suptitle(title, fontsize=14)
+
+    ax = axes[0, 0]
+    _plot_series(ax, *series(history, "d_loss"), D_COLOR, "D loss")
+    _plot_series(ax, *series(history, "g_loss"), G_COLOR, "G loss")
+    ax.set_title("losses (raw, faint; smoothed, solid)")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("loss")
+    ax.legend()
+
+    ax = axes[0, 1]
+    _plot_series(ax, *series(history, "d_real"), REAL_COLOR, f"mean {'D' if bce else 'f'}(x), real")
+    _plot_series(ax, *series(history, "d_fake"), FAKE_COLOR, f"mean {'D' if bce else 'f'}(G(z)), fake")
+    if bce:
+        ax.axhline(0.5, color="k", ls="--", lw=1, label="equilibrium D = 1/2 (p_g = p_data)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title("what D believes")
+        ax.set_ylabel("D output (probability real)")
+    else:
+        ax.set_title("the critic's scores")
+        ax.set_ylabel("raw output f")
+    ax.set_xlabel("iteration")
+    ax.legend(fontsize=8)
+
+    ax = axes[0, 2]
+    if bce:
+        _plot_series(ax, *series(history, "value"), "k", "V(D, G) on the minibatch")
+        ax.axhline(-theory.LOG4, color="#ff7f0e", ls="--", lw=1.5,
+                   label="−log 4 ≈ −1.386 (global optimum, Thm. 1)")
+        ax.set_title("value of the game V(D, G)")
+        ax.set_ylabel("E log D(x) + E log(1 − D(G(z)))")
+    else:
+        _plot_series(ax, *series(history, "value"), "k", "what D maximizes (no penalty)")
+        ax.set_title("D's objective" + (": E f(x) − E f(G(z)) ≈ W1" if d_loss == "wasserstein" else ""))
+        ax.set_ylabel("value")
+    ax.set_xlabel("iteration")
+    ax.legend(fontsize=8)
+
+    ax = axes[1, 0]
+    it, y = series(history, "g_logit_grad")
+    _plot_series(ax, it, np.where(y > 0, y, np.nan), G_COLOR, "mean |dL_G / d logit|")
+    ax.set_yscale("log")
+    ax.set_title("signal reaching G through D's logit")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("mean |dL_G / d logit|  (log)")
+    if len(y):
+        ax.legend(fontsize=8)
+
+    _grad_norm_panel(axes[1, 1], history, "G")
+    _grad_norm_panel(axes[1, 2], history, "D")
+    return save_figure(fig, path)
+
+
+# ---- 2-D samples and D's surface ----------------------------------------------------------
+def _limits(*arrays, margin: float = 0.5) -> float:
+    vals = [np.abs(np.asarray(a)).max() for a in arrays if a is not None and len(a)]
+    return float(max(vals) + margin) if vals else 3.0
+
+
+def samples_over_time(snapshots: Sequence[tuple[int, np.ndarray]], real: np.ndarray,
+                      path: str | os.PathLike, lim: float | None = None,
+                      means: np.ndarray | None = None, title: str = "samples over training") -> str:
+    """One panel per snapshot (iteration, generated samples (n, 2)) over the real data (n, 2)."""
+    k = max(1, len(snapshots))
+    cols = k if k <= 6 else math.ceil(k / 2)
+    rows = math.ceil(k / cols)
+    fig = _figure(3.2 * cols, 3.3 * rows + 0.4)
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
+    lim = lim if lim is not None else _limits(real, margin=1.0)
+    for ax in axes[len(snapshots):]:
+        ax.set_visible(False)
+    for ax, (it, fake) in zip(axes, snapshots):
+        ax.scatter(real[:, 0], real[:, 1], s=3, c=REAL_COLOR, alpha=0.3, label="real x ~ p_data")
+        fake = np.clip(fake, -lim, lim)
+        ax.scatter(fake[:, 0], fake[:, 1], s=3, c=FAKE_COLOR, alpha=0.5, label="G(z) ~ p_g")
+        if means is not None:
+            ax.scatter(means[:, 0], means[:, 1], marker="+", c="k", s=40, lw=1, label="modes")
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
+        ax.set_aspect("equal")
+        ax.set_title(f"iteration {it}")
+        ax.set_xlabel("x₁")
+        ax.set_ylabel("x₂")
+    axes[0].legend(fontsize=7, loc="upper left", markerscale=3)
+    fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def decision_surface(discriminator, real: np.ndarray, fake: np.ndarray, path: str | os.PathLike,
+                     lim: float | None = None, n: int = 150, title: str | None = None) -> str:
+    """D(x) = sigmoid(logit) on a grid as a heat map, its 1/2 contour, real and fake points.
+
+    discriminator: a callable on Tensors (n, 2) returning logits; real, fake: (n, 2).
+    """
+    lim = lim if lim is not None else _limits(real, margin=1.0)
+    points, _, shape = theory.grid_2d(lim, n)
+    d = metrics.probabilities_on(discriminator, points).reshape(shape)
+    axis = np.linspace(-lim, lim, n)
+    fig = _figure(7, 6)
+    ax = fig.subplots()
+    im = ax.pcolormesh(axis, axis, d, cmap="RdBu_r", vmin=0, vmax=1, shading="auto")
+    cb = fig.colorbar(im, ax=ax)
+    cb.set_label("D(x) = σ(logit): probability that x is real")
+    if 0 < d.min() < 0.5 < d.max():
+        ax.contour(axis, axis, d, levels=[0.5], colors="k", linewidths=1)
+    ax.plot([], [], color="k", lw=1, label="D(x) = 1/2")
+    ax.scatter(real[:, 0], real[:, 1], s=4, c="white", edgecolors="k", linewidths=0.2, label="real")
+    fake = np.clip(fake, -lim, lim)
+    ax.scatter(fake[:, 0], fake[:, 1], s=4, c="#ffdd00", edgecolors="k", linewidths=0.2, label="G(z)")
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.set_title(title or "the discriminator's decision surface")
+    ax.legend(fontsize=8, loc="upper left", markerscale=3)
+    return save_figure(fig, path)
+
+
+# ---- theory figures -----------------------------------------------------------------------
+def theory_1d(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, path: str | os.PathLike,
+              d_trained: np.ndarray | None = None, title: str | None = None) -> str:
+    """Top: p_data and p_g. Bottom: D* = p_data/(p_data + p_g) (Prop. 1) and a trained D. All (m,)."""
+    d_star = theory.optimal_discriminator(p_data, p_g)
+    fig = _figure(8, 6.5)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.plot(x, p_data, color=REAL_COLOR, lw=2, label="p_data")
+    top.plot(x, p_g, color=FAKE_COLOR, lw=2, label="p_g (fixed G)")
+    top.set_ylabel("density")
+    top.set_title(title or "Prop. 1: for fixed G the best D is p_data / (p_data + p_g)")
+    top.legend()
+    bottom.plot(x, d_star, color="k", lw=2.5, label="D* = p_data / (p_data + p_g)")
+    if d_trained is not None:
+        bottom.plot(x, d_trained, color="#ff7f0e", lw=1.5, ls="--", label="trained D (minigan)")
+    bottom.axhline(0.5, color="gray", ls=":", lw=1, label="1/2")
+    bottom.set_ylim(-0.03, 1.03)
+    bottom.set_xlabel("x")
+    bottom.set_ylabel("D(x)")
+    bottom.legend(fontsize=9)
+    return save_figure(fig, path)
+
+
+def vanishing_gradients_figure(d_fake: np.ndarray, measured: dict[str, np.ndarray],
+                               path: str | os.PathLike) -> str:
+    """|dL_G/d logit| against D(G(z)) for each generator loss: analytic curves and measured points.
+
+    d_fake: (m,) values of D(G(z)); measured: {"minimax": (m,), "non-saturating": (m,)}
+    gradients measured with autograd at those points.
+    """
+    d = np.asarray(d_fake, np.float64)
+    grid = np.logspace(math.log10(max(d.min(), 1e-12)), math.log10(min(d.max(), 1 - 1e-6)), 400)
+    fig = _figure(8, 5.5)
+    ax = fig.subplots()
+    # L = log(1 - σ(l)):  dL/dl = -σ(l) = -D          (saturating / minimax)
+    # L = -log σ(l):      dL/dl = -(1 - σ(l)) = -(1 - D) (non-saturating, Goodfellow et al. 2014 §3)
+    ax.plot(grid, grid, color=FAKE_COLOR, lw=2, label="minimax log(1 − D): |dL/dl| = D (analytic)")
+    ax.plot(grid, 1 - grid, color=G_COLOR, lw=2, label="non-saturating −log D: |dL/dl| = 1 − D (analytic)")
+    styles = {"minimax": (FAKE_COLOR, "o"), "non-saturating": (G_COLOR, "s")}
+    for name, g in measured.items():
+        color, marker = styles.get(name, ("k", "x"))
+        ax.scatter(d, np.abs(g), color=color, marker=marker, s=28, facecolors="none", zorder=3,
+                   label=f"{name}: measured by minigan autograd")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("D(G(z))   (← D confidently rejects the fake)")
+    ax.set_ylabel("|dL_G / d logit|")
+    ax.set_title("Vanishing gradients: the saturating loss gives G no signal when D wins")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(True, which="both", alpha=0.3)
+    return save_figure(fig, path)
+
+
+def criterion_figure(shift: np.ndarray, criterion: np.ndarray, jsd: np.ndarray,
+                     path: str | os.PathLike, xlabel: str = "shift μ_g − μ_data",
+                     value: np.ndarray | None = None, title: str | None = None) -> str:
+    """C(G) = -log 4 + 2 JSD against a parameter (or training time), with the -log 4 floor."""
+    fig = _figure(8, 5)
+    ax = fig.subplots()
+    ax.plot(shift, criterion, color="k", lw=2, label="C(G) = −log 4 + 2·JSD(p_data ‖ p_g)")
+    if value is not None:
+        ax.plot(shift, value, color="#ff7f0e", lw=0, marker="o", ms=4, alpha=0.8,
+                label="V(D*, G) integrated directly")
+    ax.axhline(-theory.LOG4, color=FAKE_COLOR, ls="--", lw=1.5, label="−log 4 (reached iff p_g = p_data)")
+    ax.axhline(0.0, color="gray", ls=":", lw=1, label="0 = −log 4 + 2 log 2 (disjoint supports)")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("C(G)")
+    ax2 = ax.twinx()
+    ax2.plot(shift, jsd, color=REAL_COLOR, lw=1, ls="-.", label="JSD (right axis; same curve, rescaled)")
+    ax2.set_ylabel("JSD(p_data ‖ p_g)  [nats]", color=REAL_COLOR)
+    lo, hi = -theory.LOG4 - 0.08, 0.08
+    ax.set_ylim(lo, hi)
+    # the right axis is the left one under JSD = (C + log 4) / 2, so the two curves coincide
+    ax2.set_ylim((lo + theory.LOG4) / 2, (hi + theory.LOG4) / 2)
+    lines = ax.get_legend_handles_labels()
+    lines2 = ax2.get_legend_handles_labels()
+    ax.legend(lines[0] + lines2[0], lines[1] + lines2[1], fontsize=8, loc="upper center")
+    ax.set_title(title or "Thm. 1: the virtual training criterion is minimal exactly at p_g = p_data")
+    return save_figure(fig, path)
+
+
+def non_convergence_figure(trajectories: dict[str, np.ndarray], path: str | os.PathLike,
+                           curves: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+                           curves_title: str = "a GAN run: D's output oscillates instead of settling",
+                           curves_ylabel: str = "D output") -> str:
+    """Left: trajectories {name: (T, 2)} of gradient play on min_x max_y x·y around the
+    equilibrium (0, 0). Right (optional): curves {name: (iterations, values)} of a GAN run,
+    with the equilibrium value 1/2 marked."""
+    panels = 2 if curves else 1
+    fig = _figure(6.5 * panels, 5.5)
+    axes = np.atleast_1d(fig.subplots(1, panels))
+    ax = axes[0]
+    colors = [FAKE_COLOR, REAL_COLOR, G_COLOR, D_COLOR]
+    for (name, xy), color in zip(trajectories.items(), colors):
+        xy = np.asarray(xy)
+        ax.plot(xy[:, 0], xy[:, 1], color=color, lw=1, marker=".", ms=2, label=name)
+        ax.scatter(xy[-1:, 0], xy[-1:, 1], color=color, s=30, zorder=3)
+    first = np.asarray(next(iter(trajectories.values())))
+    ax.scatter(first[:1, 0], first[:1, 1], marker="o", s=80, facecolors="none", edgecolors="k",
+               label="start", zorder=4)
+    ax.scatter([0], [0], marker="*", s=200, c="k", label="equilibrium (0, 0)", zorder=4)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (minimizing player)")
+    ax.set_ylabel("y (maximizing player)")
+    ax.set_title("min_x max_y x·y: gradient play circles the equilibrium")
+    ax.legend(fontsize=8, loc="upper left")
+    if curves:
+        ax = axes[1]
+        for (name, (it, y)), color in zip(curves.items(), [FAKE_COLOR, REAL_COLOR, G_COLOR, D_COLOR]):
+            ax.plot(it, y, color=color, lw=1, label=name)
+        ax.axhline(0.5, color="k", ls="--", lw=1, label="equilibrium 1/2")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel(curves_ylabel)
+        ax.set_title(curves_title)
+        ax.legend(fontsize=8)
+    return save_figure(fig, path)
+
+
+def wasserstein_figure(iterations: np.ndarray, critic_estimate: np.ndarray,
+                       w1_iterations: np.ndarray, w1: np.ndarray, path: str | os.PathLike,
+                       title: str = "WGAN: the critic's estimate tracks the Wasserstein distance") -> str:
+    """The critic's E D(x) - E D(G(z)) over training next to an independent W1 estimate."""
+    fig = _figure(8, 5)
+    ax = fig.subplots()
+    _plot_series(ax, iterations, critic_estimate, D_COLOR, "critic: E f(x) − E f(G(z))  (−critic loss)")
+    ax.plot(w1_iterations, w1, color="k", marker="o", lw=1.5, label="W1(p_data, p_g), optimal matching")
+    ax.set_xlabel("iteration")
+    ax.set_ylabel("distance")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    ax.grid(True, alpha=0.3)
+    return save_figure(fig, path)
+
+
+def digits_grid(samples: np.ndarray, path: str | os.PathLike, nrow: int = 8,
+                title: str = "generated 8×8 digits", real: np.ndarray | None = None) -> str:
+    """Images (n, 64) in [-1, 1] in a grid; with ``real`` a second grid of data for comparison."""
+    groups = [("generated", samples)] + ([("real (sklearn digits)", real)] if real is not None else [])
+    fig = _figure(4.2 * len(groups), 4.5)
+    axes = np.atleast_1d(fig.subplots(1, len(groups)))
+    for ax, (name, imgs) in zip(axes, groups):
+        imgs = np.clip(np.asarray(imgs, np.float64)[: nrow * nrow], -1, 1).reshape(-1, 8, 8)
+        rows = math.ceil(len(imgs) / nrow)
+        canvas = np.full((rows * 9 + 1, nrow * 9 + 1), -1.0)
+        for i, im in enumerate(imgs):
+            r, c = divmod(i, nrow)
+            canvas[1 + r * 9: 1 + r * 9 + 8, 1 + c * 9: 1 + c * 9 + 8] = im
+        ax.imshow(canvas, cmap="gray_r", vmin=-1, vmax=1)
+        ax.set_title(name)
+        ax.axis("off")
+    fig.suptitle(title)
+    return save_figure(fig, path)

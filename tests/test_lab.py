@@ -1,0 +1,221 @@
+"""The study lab: datasets, the theory of Goodfellow et al. 2014 on grids, metrics, figures."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from minigan.gan import datasets, metrics, theory
+
+LOG4 = math.log(4.0)
+
+
+def _gaussians_on_grid(mu_g: float, sigma_g: float = 1.0):
+    x, dx = theory.grid_1d(-12.0, 12.0, 4801)
+    return x, dx, datasets.Gaussian1D(0.0, 1.0).density(x), datasets.Gaussian1D(mu_g, sigma_g).density(x)
+
+
+# ---- datasets -------------------------------------------------------------------------------
+@pytest.mark.parametrize("make, dim, modes", [
+    (datasets.GaussianMixture.ring, 2, 8), (datasets.GaussianMixture.grid, 2, 25),
+    (lambda: datasets.Gaussian1D(0.5, 2.0), 1, 1),
+])
+def test_mixture_samples_have_shape_dtype_and_are_reproducible_with_a_seeded_rng(make, dim, modes):
+    ds = make()
+    a = ds.sample(100, np.random.default_rng(3))
+    b = ds.sample(100, np.random.default_rng(3))
+    assert a.shape == (100, dim) and a.dtype == np.float32, f"got {a.shape} {a.dtype}"
+    assert np.array_equal(a, b), "the same seed must give the same samples"
+    assert not np.array_equal(a, ds.sample(100, np.random.default_rng(4)))
+    assert ds.n_modes == modes
+
+
+def test_ring_and_grid_put_their_modes_where_documented():
+    ring = datasets.GaussianMixture.ring(k=8, radius=2.0)
+    np.testing.assert_allclose(np.linalg.norm(ring.means, axis=1), 2.0)
+    grid = datasets.GaussianMixture.grid(k=5, spacing=2.0)
+    assert sorted(set(grid.means[:, 0].round(6))) == [-4.0, -2.0, 0.0, 2.0, 4.0]
+
+
+def test_mixture_density_integrates_to_one_and_matches_the_gaussian_formula():
+    g = datasets.Gaussian1D(1.0, 0.5)
+    x, dx = theory.grid_1d(-5, 7, 6001)
+    p = g.density(x)
+    assert abs(p.sum() * dx - 1.0) < 1e-6
+    np.testing.assert_allclose(p, np.exp(-((x - 1.0) ** 2) / (2 * 0.25)) / math.sqrt(2 * math.pi * 0.25), rtol=1e-10)
+    ring = datasets.GaussianMixture.ring(std=0.3)
+    pts, area, _ = theory.grid_2d(4.0, 300)
+    assert abs(ring.density(pts).sum() * area - 1.0) < 1e-3
+
+
+def test_digits_are_64_dim_float32_in_minus_one_to_one():
+    pytest.importorskip("sklearn")
+    ds = datasets.Digits()
+    x = ds.sample(50, np.random.default_rng(0))
+    assert x.shape == (50, 64) and x.dtype == np.float32
+    assert x.min() >= -1.0 and x.max() <= 1.0 and x.min() == -1.0
+    assert np.array_equal(x, ds.sample(50, np.random.default_rng(0)))
+
+
+# ---- Prop. 1: the optimal discriminator --------------------------------------------------------
+def test_optimal_discriminator_is_p_data_over_p_data_plus_p_g_and_safe_where_both_vanish():
+    p = np.array([0.2, 0.0, 0.5, 0.0, 1e-300])
+    q = np.array([0.6, 0.3, 0.0, 0.0, 1e-300])
+    d = theory.optimal_discriminator(p, q)
+    np.testing.assert_allclose(d, [0.25, 0.0, 1.0, 0.5, 0.5])
+    assert np.isfinite(d).all()
+
+
+def test_optimal_discriminator_maximizes_v_pointwise_over_a_grid_of_other_d():
+    # pointwise the integrand a log D + b log(1 - D) is maximized at D = a / (a + b)
+    rng = np.random.default_rng(0)
+    a, b = rng.uniform(0.01, 2, 50), rng.uniform(0.01, 2, 50)
+    d_star = theory.optimal_discriminator(a, b)
+    best = a * np.log(d_star) + b * np.log1p(-d_star)
+    others = np.linspace(1e-4, 1 - 1e-4, 2001)[:, None]
+    values = a * np.log(others) + b * np.log1p(-others)
+    assert (values <= best + 1e-12).all(), "some D beats D* = p_data/(p_data+p_g) pointwise"
+    # and as a whole: V(D*, G) >= V(D, G) for perturbed discriminators
+    _, dx, p_data, p_g = _gaussians_on_grid(1.0)
+    ds = theory.optimal_discriminator(p_data, p_g)
+    v_star = theory.value(ds, p_data, p_g, dx)
+    for eps in (-0.05, 0.02, 0.05):
+        assert theory.value(np.clip(ds + eps, 1e-9, 1 - 1e-9), p_data, p_g, dx) < v_star
+
+
+# ---- Thm. 1: C(G) = -log 4 + 2 JSD -------------------------------------------------------------
+def test_criterion_is_exactly_minus_log4_when_p_g_equals_p_data():
+    _, dx, p, _ = _gaussians_on_grid(0.0)
+    assert abs(theory.virtual_training_criterion(p, p, dx) + LOG4) < 1e-6
+    assert abs(theory.value_at_optimum(p, p, dx)["value"] + LOG4) < 1e-6
+
+
+@pytest.mark.parametrize("mu, sigma", [(0.1, 1.0), (1.0, 1.0), (3.0, 0.5), (0.0, 2.0), (20.0, 1.0)])
+def test_criterion_exceeds_minus_log4_otherwise_and_equals_v_at_d_star(mu, sigma):
+    _, dx, p, q = _gaussians_on_grid(mu, sigma)
+    c = theory.virtual_training_criterion(p, q, dx)
+    assert c > -LOG4 + 1e-6, f"C(G) = {c} should exceed -log 4 for p_g != p_data"
+    opt = theory.value_at_optimum(p, q, dx)
+    assert opt["gap"] < 1e-9, f"V(D*, G) = {opt['value']} but C(G) = {opt['criterion']}"
+
+
+def test_jsd_is_symmetric_nonnegative_and_at_most_log2():
+    rng = np.random.default_rng(1)
+    for _ in range(20):
+        p, q = rng.random(200) ** 3, rng.random(200) ** 3
+        j = theory.jsd(p, q, 0.1)
+        assert 0.0 <= j <= math.log(2)
+        assert abs(j - theory.jsd(q, p, 0.1)) < 1e-12
+    disjoint = theory.jsd(np.r_[np.ones(5), np.zeros(5)], np.r_[np.zeros(5), np.ones(5)], 1.0)
+    assert abs(disjoint - math.log(2)) < 1e-12
+    assert theory.jsd(np.ones(7), np.ones(7), 1.0) == 0.0
+
+
+def test_kde_recovers_a_gaussian_density():
+    x, _ = theory.grid_1d(-3, 3, 61)
+    est = theory.kde(np.random.default_rng(0).normal(size=20000), x)
+    np.testing.assert_allclose(est, datasets.Gaussian1D().density(x), atol=0.02)
+    assert theory.scott_bandwidth(10000, 2) == pytest.approx(10000 ** (-1 / 6))
+
+
+# ---- vanishing gradients, measured with minigan autograd ----------------------------------------
+def test_saturating_gradient_vanishes_as_d_of_g_goes_to_zero_while_non_saturating_tends_to_one():
+    d = np.array([1e-8, 1e-6, 1e-4, 1e-2, 0.5, 0.9])
+    sat = theory.generator_logit_gradient(d, "minimax")
+    ns = theory.generator_logit_gradient(d, "non-saturating")
+    np.testing.assert_allclose(sat, d, rtol=1e-6)          # |dL/dl| = D
+    np.testing.assert_allclose(ns, 1 - d, rtol=1e-6)       # |dL/dl| = 1 - D
+    assert sat[0] < 1e-7 and ns[0] > 0.999999
+    assert np.all(np.diff(sat[:4]) > 0), "the saturating gradient must shrink as D(G(z)) -> 0"
+
+
+# ---- metrics ---------------------------------------------------------------------------------------
+def test_mode_coverage_counts_all_modes_and_one_mode():
+    ring = datasets.GaussianMixture.ring()
+    rng = np.random.default_rng(0)
+    full = metrics.mode_coverage(ring.sample(2000, rng), ring.means, ring.std)
+    assert full.modes == 8 and full.n_modes == 8 and full.high_quality > 0.95
+    one = ring.means[3] + ring.std * rng.standard_normal((2000, 2))
+    single = metrics.mode_coverage(one, ring.means, ring.std)
+    assert single.modes == 1 and single.counts[3] > 1900
+    far = metrics.mode_coverage(np.zeros((500, 2)), ring.means, ring.std)
+    assert far.modes == 0 and far.high_quality == 0.0
+    grid = datasets.GaussianMixture.grid()
+    assert metrics.mode_coverage(grid.sample(2500, rng), grid.means, grid.std).modes == 25
+
+
+def test_jsd_estimate_is_near_zero_for_data_samples_and_large_for_a_collapsed_generator():
+    ring = datasets.GaussianMixture.ring()
+    rng = np.random.default_rng(0)
+    good = metrics.jsd_estimate(ring.sample(1500, rng), ring, n=96)
+    one = metrics.jsd_estimate(ring.means[0] + 0.02 * rng.standard_normal((1500, 2)), ring, n=96)
+    assert good < 0.01, good
+    assert one > 0.3, one
+
+
+def test_discriminator_optimality_gap_is_small_for_d_star_itself():
+    data, fake = datasets.Gaussian1D(0, 1), datasets.Gaussian1D(1.5, 0.8)
+    x, _ = theory.grid_1d(-4, 5, 451)
+    d_star = theory.optimal_discriminator(data.density(x), fake.density(x))
+    gap = metrics.discriminator_optimality_gap(d_star, data, fake.sample(20000, np.random.default_rng(0)), x)
+    assert gap["max"] < 0.06 and gap["mean"] < 0.02, gap
+    wrong = metrics.discriminator_optimality_gap(np.full_like(x, 0.5), data, fake.sample(5000), x)
+    assert wrong["max"] > 0.4
+
+
+def test_wasserstein_distance_of_a_shift_is_the_shift():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(400, 2))
+    assert metrics.wasserstein_distance(a, a + np.array([3.0, 0.0])) == pytest.approx(3.0, abs=1e-9)
+    assert metrics.wasserstein_distance(a[:, 0], a[:, 0] + 1.5) == pytest.approx(1.5)
+
+
+# ---- figures ----------------------------------------------------------------------------------------
+@pytest.fixture
+def history():
+    rng = np.random.default_rng(0)
+    recs = []
+    for i in range(1, 121):
+        recs.append({"iteration": i, "d_loss": 1.3 + 0.1 * rng.random(), "g_loss": 0.7 + 0.1 * rng.random(),
+                     "d_real": 0.55, "d_fake": 0.45, "value": -1.35, "g_logit_grad": 0.5,
+                     "grad_norm/G/0.weight": 0.1 * i, "grad_norm/D/0.weight": 1.0 / i})
+    return recs
+
+
+def _is_png(path) -> bool:
+    with open(path, "rb") as f:
+        return f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_figures_are_written_as_non_empty_pngs(tmp_path, history):
+    pytest.importorskip("matplotlib")
+    import minigan as mg
+    from minigan import nn, viz
+    from minigan.gan import History
+
+    rng = np.random.default_rng(0)
+    ring = datasets.GaussianMixture.ring()
+    real = ring.sample(300, rng)
+    mg.manual_seed(0)
+    d = nn.mlp([2, 8, 1])
+    x, _ = theory.grid_1d(-4, 4, 201)
+    p, q = datasets.Gaussian1D().density(x), datasets.Gaussian1D(1.0).density(x)
+    dv = np.logspace(-6, -0.1, 10)
+    paths = [
+        viz.dashboard(history, tmp_path / "dash.png"),
+        viz.dashboard(History(history), tmp_path / "dash_history.png"),
+        viz.samples_over_time([(0, real * 0.1), (10, real)], real, tmp_path / "samples.png", means=ring.means),
+        viz.decision_surface(d, real, real * 0.5, tmp_path / "surface.png", n=40),
+        viz.theory_1d(x, p, q, tmp_path / "theory.png", d_trained=theory.optimal_discriminator(p, q)),
+        viz.vanishing_gradients_figure(dv, {"minimax": dv, "non-saturating": 1 - dv}, tmp_path / "vg.png"),
+        viz.criterion_figure(np.linspace(-1, 1, 5), np.full(5, -1.0), np.full(5, 0.2), tmp_path / "c.png"),
+        viz.non_convergence_figure({"sim": np.random.default_rng(0).normal(size=(20, 2))}, tmp_path / "nc.png",
+                                   curves={"D": (np.arange(5), np.full(5, 0.5))}),
+        viz.wasserstein_figure(np.arange(10), np.linspace(2, 0, 10), np.array([0, 9]), np.array([2.0, 0.1]),
+                               tmp_path / "w.png"),
+        viz.digits_grid(rng.uniform(-1, 1, (16, 64)), tmp_path / "digits.png", real=rng.uniform(-1, 1, (16, 64))),
+    ]
+    for path in paths:
+        assert _is_png(path) and (tmp_path / path).stat().st_size > 1000, f"{path} is not a real PNG"
+    assert not list(tmp_path.glob(".tmp-*")), "a temporary file was left behind"
