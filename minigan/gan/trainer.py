@@ -335,11 +335,12 @@ class Trainer:
             except ImportError:
                 tqdm = None
             if tqdm is not None:
-                steps = bar = tqdm(steps, desc="GAN", unit="it")
+                steps = bar = tqdm(steps, desc="GAN", unit="it", mininterval=0.5)
         for _ in steps:
             record = self.step()
             if bar is not None:
-                bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}")
+                # refresh=False: the bar redraws at its own pace (mininterval), not every step
+                bar.set_postfix(d_loss=f"{record['d_loss']:.3f}", g_loss=f"{record['g_loss']:.3f}", refresh=False)
             if callback is not None:
                 callback(self, record)
         return self.history
