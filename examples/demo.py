@@ -1,7 +1,7 @@
 """The main demo: a GAN learns the 8-mode ring with minigan, on the CPU, in well under a minute.
 
 What it shows: Algorithm 1 of Goodfellow et al. 2014 (one D step per G step, minibatches
-of m = 256, the non-saturating generator loss, Adam with betas (0.5, 0.999)) drives an MLP
+of m = 512, the non-saturating generator loss, Adam with betas (0.5, 0.999)) drives an MLP
 generator from a blob to the 8 Gaussians of the ring, and the game approaches its
 equilibrium: D(x) and D(G(z)) move toward 1/2 and V(D, G) toward -log 4.
 
