@@ -171,3 +171,48 @@ def test_bad_hyperparameters_and_params_raise_like_pytorch():
         optim.SGD([{"params": p}, {"params": p}], lr=0.1)
     with pytest.raises(ValueError, match="different number of parameter groups"):
         optim.SGD(p, lr=0.1).load_state_dict({"state": {}, "param_groups": []})
+
+
+@pytest.mark.parametrize("name,kw", [("Adam", {"lr": 0.01}), ("SGD", {"lr": 0.1, "momentum": 0.9}),
+                                     ("RMSprop", {"lr": 0.001, "centered": True})])
+def test_flat_group_update_falls_back_and_stays_exact_when_a_gradient_is_missing(name, kw):
+    """The whole-group (flat) update must give PyTorch's parameters (float64, 1e-12) also when
+    a parameter has no gradient at some steps (its step count then differs from the rest)."""
+    m, tm = _models(dtype=np.float64)
+    opt = getattr(optim, name)(m.parameters(), **kw)
+    topt = getattr(torch.optim, name)(tm.parameters(), **kw)
+    for i, (x, y) in enumerate(_batches(dtype=np.float64)):
+        opt.zero_grad()
+        topt.zero_grad()
+        F.mse_loss(m(mg.tensor(x)), mg.tensor(y)).backward()
+        torch.nn.functional.mse_loss(tm(torch.from_numpy(x)), torch.from_numpy(y)).backward()
+        if i in (3, 4, 9):  # the first layer's bias sits these steps out
+            m[0].bias.grad = None
+            tm[0].bias.grad = None
+        opt.step()
+        topt.step()
+    dev = _max_dev(m, tm)
+    assert dev < 1e-12, f"{name}: parameters differ from PyTorch's by {dev:.3g}"
+    if "step" in opt.state[m[0].weight]:
+        assert opt.state[m[0].bias]["step"] != opt.state[m[0].weight]["step"], "bias should have fewer steps"
+
+
+def test_flat_group_update_survives_load_state_dict_and_module_to():
+    """After the optimizer's state or the parameters' arrays are replaced, the next step
+    must update the parameters the model actually uses."""
+    m, tm = _models(dtype=np.float64)
+    opt = optim.Adam(m.parameters(), lr=0.01)
+    topt = torch.optim.Adam(tm.parameters(), lr=0.01)
+    batches = _batches(dtype=np.float64)
+    for x, y in batches[:5]:
+        _mg_step(m, opt, x, y)
+        _torch_step(tm, topt, x, y)
+    opt.load_state_dict(opt.state_dict())  # state arrays replaced by copies
+    m.to(dtype=mg.float64)                  # a no-op cast must not break anything either
+    for p in m.parameters():
+        p.data = p.data.copy()             # parameter arrays replaced
+    for x, y in batches[5:]:
+        _mg_step(m, opt, x, y)
+        _torch_step(tm, topt, x, y)
+    dev = _max_dev(m, tm)
+    assert dev < 1e-12, f"parameters differ from PyTorch's by {dev:.3g} after replacing arrays"
