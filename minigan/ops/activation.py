@@ -69,7 +69,10 @@ class LeakyRelu(Op):
         xp = get_array_module(a)
         # for 0 <= slope <= 1, max(a, slope a) is the same function in two passes instead of three
         # (slope 0 excluded: inf * 0 would turn +inf into NaN)
-        return xp.maximum(a, a * slope) if 0.0 < slope <= 1.0 else xp.where(a > 0, a, a * slope)
+        if 0.0 < slope <= 1.0:
+            out = xp.multiply(a, slope, out=xp.empty_like(a))  # out=: an array also for 0-d input
+            return xp.maximum(a, out, out=out)  # one new array, no temporary
+        return xp.where(a > 0, a, a * slope)
 
     @staticmethod
     def backward(out, g):
