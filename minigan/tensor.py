@@ -35,9 +35,7 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         if not isinstance(data, _ndarray) and backend.get_array_module(data) is np:
-            data = np.asarray(data)
-        elif isinstance(data, np.generic):
-            data = np.asarray(data)
+            data = np.asarray(data)  # lists, numbers, NumPy scalars
         self.data = data
         self.grad = None
         self._op = None
