@@ -10,6 +10,7 @@ needs no recursion. Each op's backward is written in Tensor ops: run with grad m
 from __future__ import annotations
 
 from contextlib import contextmanager
+from operator import attrgetter
 
 from .backend.device import get_array_module
 
@@ -128,32 +129,31 @@ _FREED = (
 
 
 def _topo_order(roots):
-    """Tensors reachable from ``roots`` that need a gradient, roots last (post-order)."""
-    order = []
+    """Tensors reachable from ``roots`` that need a gradient, inputs before the ops that
+    use them: the reachable set, sorted by creation order (``_seq``; leaves first)."""
+    nodes = []
     seen = set()
-    for root in roots:
-        if id(root) in seen:
+    stack = list(roots)
+    while stack:
+        t = stack.pop()
+        tid = id(t)
+        if tid in seen:
             continue
-        stack = [(root, False)]
-        while stack:
-            t, done = stack.pop()
-            if done:
-                order.append(t)
-                continue
-            tid = id(t)
-            if tid in seen:
-                continue
-            seen.add(tid)
-            stack.append((t, True))
-            parents = t._parents
-            if parents is None:
-                if t._op is not None:
-                    raise RuntimeError(_FREED)
-                continue
-            for p in parents:
-                if p._rg and id(p) not in seen:
-                    stack.append((p, False))
-    return order
+        seen.add(tid)
+        nodes.append(t)
+        parents = t._parents
+        if parents is None:
+            if t._op is not None:
+                raise RuntimeError(_FREED)
+            continue
+        for p in parents:
+            if p._rg and id(p) not in seen:
+                stack.append(p)
+    nodes.sort(key=_seq_of)
+    return nodes
+
+
+_seq_of = attrgetter("_seq")
 
 
 def _prune(order, capture) -> list:

@@ -6,6 +6,7 @@ one place where ops run, so it is kept lean: it is the hot path of every model.
 """
 from __future__ import annotations
 
+import itertools
 import numbers
 
 import numpy as np
@@ -15,6 +16,7 @@ from .autograd import _Mode, check_forward
 from .backend.device import CPU, device_of, parse_device, to_device
 
 _ndarray = np.ndarray
+_next_seq = itertools.count().__next__
 _new = object.__new__
 _FLOAT_KINDS = "fc"
 _SWAP_LAST = {n: tuple(range(n - 2)) + (n - 1, n - 2) for n in range(2, 8)}
@@ -27,7 +29,9 @@ class Tensor:
     ``data`` is the raw NumPy/CuPy array; ``grad`` the accumulated gradient (a Tensor).
     """
 
-    __slots__ = ("data", "grad", "_rg", "_op", "_parents", "_ctx", "__weakref__")
+    # _seq: creation order of recorded tensors (-1 for leaves and constants); a tensor is
+    # always made after its inputs, so sorting by _seq is a topological order
+    __slots__ = ("data", "grad", "_rg", "_op", "_parents", "_ctx", "_seq", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators
     __array_priority__ = 1000
 
@@ -41,6 +45,7 @@ class Tensor:
         self._op = None
         self._parents = None
         self._ctx = None
+        self._seq = -1
         self._rg = False
         if requires_grad:
             self.requires_grad_(True)
@@ -55,6 +60,7 @@ class Tensor:
         t._op = None
         t._parents = None
         t._ctx = None
+        t._seq = -1
         return t
 
     # ---- properties -------------------------------------------------------------
@@ -345,11 +351,13 @@ def _apply(op, ctx, *inputs):
         t._op = op
         t._parents = inputs
         t._ctx = ctx
+        t._seq = _next_seq()
     else:
         t._rg = False
         t._op = None
         t._parents = None
         t._ctx = None
+        t._seq = -1
     return t
 
 

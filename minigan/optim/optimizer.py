@@ -95,6 +95,7 @@ class Optimizer:
         for group in self.param_groups:
             if self._flat_step(group):
                 continue
+            self._flat.pop(id(group), None)  # per-parameter steps: rebuild (and re-check) next time
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -200,6 +201,7 @@ class _FlatGroup:
         self.p, self.views, self.state, self.state_views, self.xp = p, views, state, state_views, xp
         self.g = xp.empty_like(p)
         self.scratch = [xp.empty_like(p), xp.empty_like(p)]
+        self.dicts: list[dict] | None = None  # each parameter's state dict, in order
 
     @staticmethod
     def build(params: list, states: dict) -> _FlatGroup | None:
@@ -230,16 +232,12 @@ class _FlatGroup:
         return flat
 
     def matches(self, params: list, states: dict) -> bool:
+        """The parameters still use the flat views, and their state dicts are the ones
+        laid out here (load_state_dict makes new ones; a per-parameter step drops the
+        layout, see Optimizer.step)."""
+        dicts = self.dicts
         for i, p in enumerate(params):
-            if p.data is not self.views[i]:
-                return False
-            s = states.get(p) or {}
-            if len(s) != len(self.state):
-                return False
-            for k, vs in self.state_views.items():
-                if s.get(k) is not vs[i]:
-                    return False
-            if s.get("step") != self.state.get("step"):
+            if p.data is not self.views[i] or states.get(p) is not dicts[i]:
                 return False
         return True
 
@@ -247,17 +245,25 @@ class _FlatGroup:
         self.xp.concatenate([p.grad.data.reshape(-1) for p in params], out=self.g)
 
     def share_state(self, params: list, states: dict) -> None:
-        """Give every parameter its slice of the flat state (new keys appear on the first step)."""
-        shapes = [p.data.shape for p in params]
+        """Give every parameter its slice of the flat state: views of the arrays (set up
+        again only when a new state array appeared, on the first step) and the numbers."""
+        new = [k for k, v in self.state.items() if hasattr(v, "shape") and k not in self.state_views]
+        if new or self.dicts is None:
+            shapes = [p.data.shape for p in params]
+            for k in new:
+                self.state_views[k] = _split(self.state[k], shapes)
+            self.dicts = []
+            for i, p in enumerate(params):
+                d = states.get(p)
+                if d is None:
+                    d = states[p] = {}
+                for k, vs in self.state_views.items():
+                    d[k] = vs[i]
+                self.dicts.append(d)
         for k, v in self.state.items():
-            if hasattr(v, "shape") and k not in self.state_views:
-                self.state_views[k] = _split(v, shapes)
-        for i, p in enumerate(params):
-            s = states.get(p)
-            if s is None:
-                s = states[p] = {}
-            for k, v in self.state.items():
-                s[k] = self.state_views[k][i] if k in self.state_views else v
+            if k not in self.state_views:
+                for d in self.dicts:
+                    d[k] = v
 
 
 def _split(flat, shapes: list) -> list:
