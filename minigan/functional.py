@@ -6,7 +6,6 @@ import numpy as np
 from .ops import arith, reduce
 from .ops._util import const
 from .ops.activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
-from .ops.arith import _binary_forward  # noqa: F401 - re-export for op authors
 from .ops.linalg import linear
 from .ops.loss import bce_with_logits_elementwise
 from .random import default_generator

@@ -4,7 +4,7 @@ This module also gives Tensor its operators and methods, all thin calls into the
 """
 from __future__ import annotations
 
-from ..tensor import Tensor, _apply
+from ..tensor import Tensor
 from . import activation, arith, linalg, loss, reduce, shape
 from .activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from .arith import (
@@ -110,4 +110,3 @@ def _attach() -> None:
 
 
 _attach()
-_ = _apply  # re-exported for op authors
