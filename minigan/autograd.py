@@ -9,6 +9,7 @@ needs no recursion. Each op's backward is written in Tensor ops: run with grad m
 """
 from __future__ import annotations
 
+import sys
 from contextlib import contextmanager
 from operator import attrgetter
 
@@ -193,6 +194,7 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             grads[id(r)] = g
     order = _topo_order(roots)
     pruned = _prune(order, capture) if capture is not None and not create_graph else ()
+    owned = set()  # ids of gradient sums made in this pass: safe to add into in place
     prev = _Mode.grad_enabled
     _Mode.grad_enabled = create_graph
     anomaly = _Mode.anomaly
@@ -201,6 +203,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             t = order[i]
             order[i] = None  # let intermediates go as soon as their gradient has passed
             g = grads.pop(id(t), None)
+            if owned and g is not None:
+                owned.discard(id(g))  # handed to an op now: it may pass it on to several inputs
             if g is None:
                 if not retain_graph and t._op is not None:
                     t._parents = None
@@ -237,12 +241,28 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                     grads[pid] = pg
                 elif create_graph:
                     grads[pid] = old + pg
+                elif id(old) in owned and old.data.shape == pg.data.shape:
+                    old.data += pg.data  # a sum this pass made: no one else holds it
                 else:
-                    grads[pid] = Tensor._wrap(old.data + pg.data)
+                    acc = grads[pid] = Tensor._wrap(old.data + pg.data)
+                    owned.add(id(acc))
     finally:
         _Mode.grad_enabled = prev
         for t in pruned:
             t._rg = True
+
+
+def _sole_owner(old) -> bool:
+    """True when ``old`` (a leaf's .grad) and its array are referenced only by the leaf:
+    then adding into it in place, as PyTorch does, changes nothing anyone else can see,
+    and the old and the new gradient need not be held at once. Called from
+    _accumulate_leaf only; the counts are those of that call path: for the tensor, the
+    .grad slot, the two frames' names and getrefcount's argument; for the array, the
+    tensor's slot, the name ``a`` and the argument. The array must own its memory (no
+    views of it exist: a view holds its base)."""
+    a = old.data
+    return (sys.getrefcount(old) <= 4 and getattr(a, "base", None) is None
+            and sys.getrefcount(a) <= 3 and a.flags.writeable)
 
 
 def _accumulate_leaf(t, g, create_graph, Tensor):
@@ -250,14 +270,17 @@ def _accumulate_leaf(t, g, create_graph, Tensor):
         raise RuntimeError(
             f"internal error: gradient of shape {tuple(g.shape)} for a leaf of shape {tuple(t.shape)}"
         )
-    if t.grad is None:
-        # a fresh gradient may alias another leaf's (add passes g to both inputs):
-        # it is never modified in place, later accumulations build a new array
+    old = t.grad
+    if old is None:
+        # a fresh gradient may alias another leaf's (add passes g to both inputs);
+        # _sole_owner tells later whether it can be added into in place
         t.grad = g if create_graph else (g if g._op is None else g.detach())
     elif create_graph:
-        t.grad = t.grad + g
+        t.grad = old + g
+    elif old.data.dtype == g.data.dtype and _sole_owner(old):
+        old.data += g.data
     else:
-        t.grad = Tensor._wrap(t.grad.data + g.data)
+        t.grad = Tensor._wrap(old.data + g.data)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False) -> None:

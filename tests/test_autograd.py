@@ -260,3 +260,27 @@ def test_grad_skips_gradients_of_tensors_that_do_not_lead_to_the_inputs(monkeypa
     monkeypatch.undo()
     (gw,) = mg.grad(F.linear(x, w).tanh().sum(), w)  # still differentiable in w afterwards
     assert gw.shape == w.shape
+
+
+def test_leaf_gradients_accumulate_in_place_only_when_nothing_else_holds_them():
+    """A second backward adds into .grad in place (no second gradient array held) unless
+    the array is shared: by another leaf (add passes one gradient to both inputs) or by
+    the user, whose reference must keep its value."""
+    w = mg.tensor(np.ones(3), requires_grad=True)
+    (w * 2.0).sum().backward()
+    first = weakref.ref(w.grad.data)  # a weak reference: it must not count as a holder
+    (w * 3.0).sum().backward()
+    assert w.grad.data is first(), "expected the sole-owned gradient to be accumulated in place"
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(3, 5.0))
+
+    held = w.grad  # the user keeps the old gradient
+    (w * 1.0).sum().backward()
+    np.testing.assert_array_equal(held.numpy(), np.full(3, 5.0), err_msg="a held .grad changed")
+    np.testing.assert_array_equal(w.grad.numpy(), np.full(3, 6.0))
+
+    a = mg.tensor(np.zeros(2), requires_grad=True)
+    b = mg.tensor(np.zeros(2), requires_grad=True)
+    (a + b).sum().backward()  # a.grad and b.grad may share one array
+    (a * 2.0).sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0], err_msg="b.grad changed with a's")
