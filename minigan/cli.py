@@ -218,8 +218,18 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``minigan`` command; returns the exit status."""
-    args = _parser().parse_args(argv)
+    """Entry point of the ``minigan`` command; returns the exit status. A problem the user
+    can fix (no GPU, a bad device name, a missing or corrupt file) is one line on stderr
+    and exit status 2, not a traceback."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except (RuntimeError, ValueError, OSError) as exc:
+        parser.exit(2, f"minigan {args.command}: error: {exc}\n")
+
+
+def _run(args) -> int:
     if args.command == "figures":
         for f in redraw(args.history, args.out):
             print(f"wrote {f}")

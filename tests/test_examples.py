@@ -53,3 +53,15 @@ def test_cli_train_then_figures_redraws_the_dashboard(tmp_path):
     redrawn = tmp_path / "redrawn"
     assert main(["figures", str(out / "history.json"), "--out", str(redrawn)]) == 0
     assert (redrawn / "dashboard.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_cli_reports_a_user_error_in_one_line_not_a_traceback(capsys, tmp_path):
+    from minigan.cli import main
+
+    missing = tmp_path / "no_history.json"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["figures", str(missing)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "minigan figures: error:" in err and str(missing) in err, f"unexpected stderr: {err!r}"
+    assert "Traceback" not in err

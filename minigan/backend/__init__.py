@@ -25,7 +25,14 @@ def default_device() -> Device:
     """The device new tensors go to: ``MINIGAN_DEVICE`` (read once), else "cpu"."""
     global _default
     if _default is None:
-        _default = parse_device(os.environ.get("MINIGAN_DEVICE", "cpu") or "cpu")
+        name = os.environ.get("MINIGAN_DEVICE", "cpu") or "cpu"
+        try:
+            _default = parse_device(name)
+        except ValueError:
+            raise ValueError(
+                f"the environment variable MINIGAN_DEVICE={name!r} names no device: "
+                "expected 'cpu', 'cuda' or 'cuda:N'"
+            ) from None
         if _default.type == "cuda":
             cuda.require()
     return _default
