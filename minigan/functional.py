@@ -7,7 +7,7 @@ from .ops import arith, reduce
 from .ops._util import const
 from .ops.activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from .ops.linalg import linear
-from .ops.loss import bce_with_logits_elementwise
+from .ops.loss import bce_with_logits
 from .random import default_generator
 from .tensor import Tensor
 
@@ -70,7 +70,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight=None, reducti
                 f"{name}: pos_weight of shape {tuple(pos_weight.shape)} does not broadcast to the "
                 f"input shape {tuple(input.shape)}"
             )
-    loss = bce_with_logits_elementwise(input, target, pos_weight)
+    if weight is None:
+        return bce_with_logits(input, target, pos_weight, reduction)  # one fused node
+    loss = bce_with_logits(input, target, pos_weight)
     if weight is not None:
         weight = _as_target(name, weight, input, "weight")
         if np.broadcast_shapes(weight.shape, input.shape) != input.shape:

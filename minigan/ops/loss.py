@@ -83,64 +83,90 @@ def _same_shape(xp, x, y, p):
 
 
 class BCEWithLogits(Op):
-    """Elementwise loss l(x, y[, p]) (unweighted, unreduced)."""
+    """The loss l(x, y[, p]), unweighted, reduced in the same node (ctx: "none", "mean" or
+    "sum"): one node forward and one backward for the usual mean loss."""
 
     name = "binary_cross_entropy_with_logits"
 
     @staticmethod
-    def forward(ctx, x, y, p=None):
-        return bce_with_logits_array(x, y, p)
+    def forward(reduction, x, y, p=None):
+        loss = bce_with_logits_array(x, y, p)
+        if reduction == "none":
+            return loss
+        total = loss.sum()
+        if reduction == "sum":
+            return total
+        return total / loss.size if loss.size else total * float("nan")  # the mean of nothing is NaN
 
     @staticmethod
     def backward(out, g):
         parents = out._parents
         x, y = parents[0], parents[1]
         p = parents[2] if len(parents) == 3 else None
-        gx = g * _apply(BCEWithLogitsGrad, None, *parents) if x._rg else None
+        scale = 1.0 / max(x.data.size, 1) if out._ctx == "mean" else 1.0
+        gx = _apply(BCEWithLogitsBackward, scale, g, *parents) if x._rg else None
         gy = gp = None
         if y._rg or (p is not None and p._rg):
+            gs = g * scale if scale != 1.0 else g
             sp = softplus(-x)  # -log sigmoid(x)
             if y._rg:
                 # dl/dy = -x + (p - 1) softplus(-x)
-                gy = unbroadcast(g * (-x if p is None else (p - 1.0) * sp - x), y.data.shape)
+                gy = unbroadcast(gs * (-x if p is None else (p - 1.0) * sp - x), y.data.shape)
             if p is not None and p._rg:
                 # dl/dp = y softplus(-x)
-                gp = unbroadcast(g * y * sp, p.data.shape)
+                gp = unbroadcast(gs * y * sp, p.data.shape)
         return (gx, gy) if p is None else (gx, gy, gp)
 
 
-class BCEWithLogitsGrad(Op):
-    """dl/dx as its own op: exact in the tails, and differentiable (double backward)."""
+class BCEWithLogitsBackward(Op):
+    """g * scale * dl/dx(x, y[, p]) in one node: exact in the tails (the gradient formula of
+    the module docstring), and differentiable in g, x, y and p (double backward). g is the
+    incoming gradient: 0-d for a reduced loss, x's shape otherwise."""
 
-    name = "binary_cross_entropy_with_logits_grad"
-
-    @staticmethod
-    def forward(ctx, x, y, p=None):
-        return bce_with_logits_grad_array(x, y, p)
+    name = "binary_cross_entropy_with_logits_backward"
 
     @staticmethod
-    def backward(out, g):
+    def forward(scale, g, x, y, p=None):
+        xp = get_array_module(x)
+        if xp is not np:
+            from ..backend import kernels  # CuPy only
+
+            x, y, p = _same_shape(xp, x, y, p)
+            if g.shape == x.shape:
+                return kernels.bce_with_logits_backward(x, y, pos_weight=p, grad=xp.ascontiguousarray(g), scale=scale)
+            return kernels.bce_with_logits_backward(x, y, pos_weight=p, scale=scale) * g
+        d = bce_with_logits_grad_array(x, y, p)
+        d *= g if scale == 1.0 else g * d.dtype.type(scale)
+        return d
+
+    @staticmethod
+    def backward(out, gg):
         parents = out._parents
-        x, y = parents[0], parents[1]
-        p = parents[2] if len(parents) == 3 else None
-        gx = gy = gp = None
+        g, x, y = parents[0], parents[1], parents[2]
+        p = parents[3] if len(parents) == 4 else None
+        scale = out._ctx
+        gg_g = gg * g if scale == 1.0 else gg * g * scale
+        rest = parents[1:]
+        # d/dg: the same node with gg as the incoming gradient, summed to g's shape
+        dg = unbroadcast(_apply(BCEWithLogitsBackward, scale, gg, *rest), g.data.shape) if g._rg else None
+        dx = dy = dp = None
         if x._rg:
-            # d2l/dx2 = c sigmoid'(x)
+            # d2l/dx2 = c sigmoid'(x), c = 1 + (p - 1) y
             d2 = _apply(SigmoidGrad, None, x)
-            gx = g * d2 if p is None else g * d2 * ((p - 1.0) * y + 1.0)
+            dx = gg_g * d2 if p is None else gg_g * d2 * ((p - 1.0) * y + 1.0)
         if y._rg or (p is not None and p._rg):
             sn = _apply(SigmoidNeg, None, x)  # sigmoid(-x)
             if y._rg:
                 # d/dy [(1 - y) - c sigmoid(-x)] = -1 - (p - 1) sigmoid(-x)
-                gy = unbroadcast(-g if p is None else -(g * ((p - 1.0) * sn + 1.0)), y.data.shape)
+                dy = unbroadcast(-gg_g if p is None else -(gg_g * ((p - 1.0) * sn + 1.0)), y.data.shape)
             if p is not None and p._rg:
                 # d/dp = -y sigmoid(-x)
-                gp = unbroadcast(-(g * y * sn), p.data.shape)
-        return (gx, gy) if p is None else (gx, gy, gp)
+                dp = unbroadcast(-(gg_g * y * sn), p.data.shape)
+        return (dg, dx, dy) if p is None else (dg, dx, dy, dp)
 
 
-def bce_with_logits_elementwise(x: Tensor, y: Tensor, pos_weight: Tensor | None = None) -> Tensor:
-    """Unweighted, unreduced BCE with logits; inputs already checked by the caller."""
+def bce_with_logits(x: Tensor, y: Tensor, pos_weight: Tensor | None = None, reduction: str = "none") -> Tensor:
+    """Unweighted BCE with logits, reduced by ``reduction``; inputs already checked by the caller."""
     if pos_weight is None:
-        return _apply(BCEWithLogits, None, x, y)
-    return _apply(BCEWithLogits, None, x, y, pos_weight)
+        return _apply(BCEWithLogits, reduction, x, y)
+    return _apply(BCEWithLogits, reduction, x, y, pos_weight)
