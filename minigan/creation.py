@@ -76,8 +76,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like ``tensor`` but shares memory with a NumPy array of matching dtype and device."""
     if isinstance(data, Tensor):
         return data.to(device=device, dtype=dtype) if device or dtype else data
-    same_dtype = dtype is None or np.dtype(dtype) == data.dtype if isinstance(data, np.ndarray) else False
-    if isinstance(data, np.ndarray) and same_dtype and _device(device).type == "cpu":
+    if (isinstance(data, np.ndarray) and (dtype is None or np.dtype(dtype) == data.dtype)
+            and _device(device).type == "cpu"):
         return Tensor._wrap(data)
     return tensor(data, dtype=dtype, device=device)
 

@@ -85,21 +85,13 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
         i + lead for i, s in enumerate(shape) if s == 1 and gshape[i + lead] != 1
     )
     if axes:
-        g = _apply(_Sum or _sum_op(), (axes, False), g)
+        g = _apply(_Sum, (axes, False), g)
     if g.data.shape != shape:
         g = g.reshape(shape)
     return g
 
 
-_Sum = None
-
-
-def _sum_op():
-    global _Sum
-    from .reduce import Sum
-
-    _Sum = Sum
-    return Sum
+_Sum = None  # the Sum op, set by ops.reduce when it loads (it builds on this module)
 
 
 def broadcast_shapes(op: str, *shapes) -> tuple:

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..tensor import Tensor, _apply
+from . import _util
 from ._util import Op, normalize_axes, pick_axis
 
 
@@ -18,7 +19,7 @@ def _keep_shape(in_shape: tuple, axes) -> tuple:
     return tuple(1 if i in axes else s for i, s in enumerate(in_shape))
 
 
-def _expand_back(g: Tensor, in_shape: tuple, axes, keepdims: bool, scale: float = 1.0) -> Tensor:
+def _expand_back(g: Tensor, in_shape: tuple, axes, scale: float = 1.0) -> Tensor:
     """Undo a reduction's shape: the reduced axes back as 1s, then broadcast, times
     ``scale`` (1/n for a mean), in one op."""
     return _apply(ExpandReduced, (_keep_shape(in_shape, axes), in_shape, axes, scale), g)
@@ -70,8 +71,8 @@ class Sum(Op):
 
     @staticmethod
     def backward(out, g):
-        axes, keepdims = out._ctx
-        return _expand_back(g, out._parents[0].data.shape, axes, keepdims)
+        axes, _ = out._ctx
+        return _expand_back(g, out._parents[0].data.shape, axes)
 
 
 class Mean(Op):
@@ -86,9 +87,9 @@ class Mean(Op):
 
     @staticmethod
     def backward(out, g):
-        axes, keepdims = out._ctx
+        axes, _ = out._ctx
         shape = out._parents[0].data.shape
-        return _expand_back(g, shape, axes, keepdims, 1.0 / builtins.max(_count(shape, axes), 1))
+        return _expand_back(g, shape, axes, 1.0 / builtins.max(_count(shape, axes), 1))
 
 
 class _Extremum(Op):
@@ -106,13 +107,11 @@ class _Extremum(Op):
         a = out._parents[0]
         axes, keepdims = out._ctx
         xp = a._xp()
-        ref = out.data if keepdims else xp.reshape(
-            out.data, tuple(1 if axes is None or i in axes else s for i, s in enumerate(a.data.shape))
-        )
+        ref = out.data if keepdims else out.data.reshape(_keep_shape(a.data.shape, axes))
         # the gradient goes to the extreme elements, split evenly among ties (as torch.amax)
         mask = a.data == ref
         w = mask / xp.sum(mask, axis=axes, keepdims=True)
-        return _expand_back(g, a.data.shape, axes, keepdims) * Tensor._wrap(w.astype(a.data.dtype))
+        return _expand_back(g, a.data.shape, axes) * Tensor._wrap(w.astype(a.data.dtype))
 
 
 class Max(_Extremum):
@@ -167,3 +166,6 @@ def std(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
         correction: int = 1, unbiased: bool | None = None) -> Tensor:
     """Standard deviation, the square root of ``var``."""
     return var(x, axis, keepdims, dim=dim, keepdim=keepdim, correction=correction, unbiased=unbiased).sqrt()
+
+
+_util._Sum = Sum  # unbroadcast sums with this op
