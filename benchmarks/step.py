@@ -471,7 +471,7 @@ def float_audit(cfg: dict) -> dict:
     real_apply, real_wrap = T._apply, T.Tensor._wrap
 
     def count(kind, t):
-        key = f"{kind}->{t.data.dtype}"
+        key = f"{kind}->{t.array.dtype}"
         seen[key] = seen.get(key, 0) + 1
         return t
 
@@ -490,8 +490,8 @@ def float_audit(cfg: dict) -> dict:
         for m in mods:
             m._apply = real_apply
         T.Tensor._wrap = staticmethod(real_wrap)
-    params = {str(p.data.dtype) for p in impl._params()}
-    grads = {str(p.grad.data.dtype) for p in impl._params() if p.grad is not None}
+    params = {str(p.array.dtype) for p in impl._params()}
+    grads = {str(p.grad.array.dtype) for p in impl._params() if p.grad is not None}
     non32 = {k: v for k, v in seen.items() if not k.endswith(("float32", "bool"))}
     return {"arrays_by_op_and_dtype": dict(sorted(seen.items())), "non_float32": non32,
             "param_dtypes": sorted(params), "grad_dtypes": sorted(grads)}

@@ -114,8 +114,8 @@ def _backward_unchecked(op, t, g):
 
 def _check_backward(op, grads) -> None:
     for i, g in enumerate(grads):
-        if g is not None and not _all_finite(g.data):
-            bad = "NaN" if bool((g.data != g.data).any()) else "inf"
+        if g is not None and not _all_finite(g.array):
+            bad = "NaN" if bool((g.array != g.array).any()) else "inf"
             raise RuntimeError(
                 f"detect_anomaly: backward of op '{op.name}' produced {bad} "
                 f"in the gradient of its input {i} (shape {tuple(g.shape)})"
@@ -232,8 +232,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
             for p, pg in zip(parents, pgrads):
                 if pg is None or not p._rg:
                     continue
-                pdt = p.data.dtype
-                if pg.data.dtype is not pdt and pg.data.dtype != pdt:
+                pdt = p.array.dtype
+                if pg.array.dtype is not pdt and pg.array.dtype != pdt:
                     pg = pg.to(dtype=pdt)
                 pid = id(p)
                 old = grads.get(pid)
@@ -241,10 +241,10 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                     grads[pid] = pg
                 elif create_graph:
                     grads[pid] = old + pg
-                elif id(old) in owned and old.data.shape == pg.data.shape:
-                    old.data += pg.data  # a sum this pass made: no one else holds it
+                elif id(old) in owned and old.array.shape == pg.array.shape:
+                    old.array += pg.array  # a sum this pass made: no one else holds it
                 else:
-                    acc = grads[pid] = Tensor._wrap(old.data + pg.data)
+                    acc = grads[pid] = Tensor._wrap(old.array + pg.array)
                     owned.add(id(acc))
     finally:
         _Mode.grad_enabled = prev
@@ -260,7 +260,7 @@ def _sole_owner(old) -> bool:
     .grad slot, the two frames' names and getrefcount's argument; for the array, the
     tensor's slot, the name ``a`` and the argument. The array must own its memory (no
     views of it exist: a view holds its base)."""
-    a = old.data
+    a = old.array
     return (sys.getrefcount(old) <= 4 and getattr(a, "base", None) is None
             and sys.getrefcount(a) <= 3 and a.flags.writeable)
 
@@ -277,17 +277,17 @@ def _accumulate_leaf(t, g, create_graph, Tensor):
         t.grad = g if create_graph else (g if g._op is None else g.detach())
     elif create_graph:
         t.grad = old + g
-    elif old.data.dtype == g.data.dtype and _sole_owner(old):
-        old.data += g.data
+    elif old.array.dtype == g.array.dtype and _sole_owner(old):
+        old.array += g.array
     else:
-        t.grad = Tensor._wrap(old.data + g.data)
+        t.grad = Tensor._wrap(old.array + g.array)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False) -> None:
     """Accumulate the gradients of ``tensors`` into the leaves' ``.grad`` (torch.autograd.backward)."""
-    if grad_tensors is None and isinstance(tensors, Tensor) and tensors._rg and tensors.data.size == 1:
+    if grad_tensors is None and isinstance(tensors, Tensor) and tensors._rg and tensors.array.size == 1:
         # fast path: the usual loss.backward() on a scalar
-        ones = tensors._xp().ones(tensors.data.shape, dtype=tensors.data.dtype)
+        ones = tensors._xp().ones(tensors.array.shape, dtype=tensors.array.dtype)
         retain = create_graph if retain_graph is None else retain_graph
         run_backward((tensors,), (Tensor._wrap(ones),), retain, create_graph)
         return
@@ -353,16 +353,16 @@ def _roots_and_grads(tensors, grad_tensors, who):
                 "(was it computed under no_grad, or from tensors without requires_grad=True?)"
             )
         if g is None:
-            if t.data.size != 1:
+            if t.array.size != 1:
                 raise RuntimeError(
                     f"{who}(): gradient can be implicitly created only for scalar outputs, "
                     f"but the output has shape {tuple(t.shape)}; pass a gradient of that shape"
                 )
             xp = t._xp()
-            g = Tensor._wrap(xp.ones(t.data.shape, dtype=t.data.dtype))
+            g = Tensor._wrap(xp.ones(t.array.shape, dtype=t.array.dtype))
         else:
             if not isinstance(g, Tensor):
-                g = Tensor._wrap(t._xp().asarray(g, dtype=t.data.dtype))
+                g = Tensor._wrap(t._xp().asarray(g, dtype=t.array.dtype))
             if g.shape != t.shape:
                 raise RuntimeError(
                     f"{who}(): gradient has shape {tuple(g.shape)} but the output has shape "

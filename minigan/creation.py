@@ -43,7 +43,7 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     bools bool; a NumPy array keeps its dtype. ``device`` defaults to MINIGAN_DEVICE or "cpu".
     """
     if isinstance(data, Tensor):
-        arr = data.data.copy()
+        arr = data.array.copy()
         dev = data.device if device is None else parse_device(device)
     elif isinstance(data, np.ndarray):
         arr = data.copy()

@@ -94,7 +94,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
         raise ValueError(
             f"{name}: target size {tuple(target.shape)} must be the same as input size {tuple(input.shape)}"
         )
-    data = input.data
+    data = input.array
     if data.size and not bool(((data >= 0) & (data <= 1)).all()):
         raise ValueError(f"{name}: all elements of input should be between 0 and 1 (they are probabilities)")
     with np.errstate(divide="ignore"):

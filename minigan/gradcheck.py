@@ -59,7 +59,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             grads = autograd.grad(out, [inputs[i] for i in diff], grad_outputs=Tensor._wrap(
                 out._xp().asarray(u, dtype=out.dtype)), allow_unused=True, retain_graph=True)
             analytic = {
-                i: (np.zeros(inputs[i].shape) if g is None else _host(g.data).astype(np.float64))
+                i: (np.zeros(inputs[i].shape) if g is None else _host(g.array).astype(np.float64))
                 for i, g in zip(diff, grads)
             }
         for i in diff:
@@ -85,17 +85,17 @@ def _host(a):
 
 def _numeric(fn, inputs, i, k, u, eps):
     x = inputs[i]
-    if type(x.data) is np.ndarray and not x.data.flags.c_contiguous:
-        x.data = np.ascontiguousarray(x.data)
-    flat = x.data.reshape(-1)  # a view: perturb in place, restore after
-    num = np.zeros(x.data.size)
+    if type(x.array) is np.ndarray and not x.array.flags.c_contiguous:
+        x.array = np.ascontiguousarray(x.array)
+    flat = x.array.reshape(-1)  # a view: perturb in place, restore after
+    num = np.zeros(x.array.size)
     # grad mode stays on: fn may itself call grad() (as gradgradcheck's does)
     for j in range(flat.size):
         orig = flat[j].item()
         flat[j] = orig + eps
-        fp = _host(_outputs(fn, inputs)[k].data).astype(np.float64)
+        fp = _host(_outputs(fn, inputs)[k].array).astype(np.float64)
         flat[j] = orig - eps
-        fm = _host(_outputs(fn, inputs)[k].data).astype(np.float64)
+        fm = _host(_outputs(fn, inputs)[k].array).astype(np.float64)
         flat[j] = orig
         num[j] = np.sum(u * (fp - fm)) / (2 * eps)
     return num.reshape(x.shape)

@@ -35,7 +35,7 @@ def _encode(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
     """The JSON description of ``obj``; its arrays go into ``arrays`` under path-like names."""
     if isinstance(obj, (Tensor, np.ndarray)) or type(obj).__module__.startswith("cupy"):
         kind = "tensor" if isinstance(obj, Tensor) else "ndarray"
-        data = obj.data if isinstance(obj, Tensor) else obj
+        data = obj.array if isinstance(obj, Tensor) else obj
         name = path or "tensor"
         while name in arrays or name == _META:
             name += "_"

@@ -31,16 +31,17 @@ class Tensor:
 
     # _seq: creation order of recorded tensors (-1 for leaves and constants); a tensor is
     # always made after its inputs, so sorting by _seq is a topological order
-    __slots__ = ("data", "grad", "_rg", "_op", "_parents", "_ctx", "_seq", "__weakref__")
+    __slots__ = ("array", "_version", "grad", "_rg", "_op", "_parents", "_ctx", "_seq", "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators
     __array_priority__ = 1000
 
     def __init__(self, data, requires_grad: bool = False):
         if isinstance(data, Tensor):
-            data = data.data
+            data = data.array
         if not isinstance(data, _ndarray) and backend.get_array_module(data) is np:
             data = np.asarray(data)  # lists, numbers, NumPy scalars
-        self.data = data
+        self.array = data
+        self._version = [0]
         self.grad = None
         self._op = None
         self._parents = None
@@ -54,7 +55,8 @@ class Tensor:
     def _wrap(array) -> "Tensor":
         """A constant (no-grad) tensor around ``array``, with no checks (hot path)."""
         t = _new(Tensor)
-        t.data = array if type(array) is _ndarray else _fix_array(array)
+        t.array = array if type(array) is _ndarray else _fix_array(array)
+        t._version = [0]
         t.grad = None
         t._rg = False
         t._op = None
@@ -65,6 +67,19 @@ class Tensor:
 
     # ---- properties -------------------------------------------------------------
     @property
+    def data(self) -> "Tensor":
+        """This tensor's values as a new tensor that shares its storage and records no
+        graph, as ``torch.Tensor.data``: ``p.data.clamp_(-c, c)`` changes ``p`` in place
+        without autograd seeing it. ``array`` is the raw NumPy/CuPy array."""
+        t = Tensor._wrap(self.array)
+        t._version = self._version
+        return t
+
+    @data.setter
+    def data(self, value) -> None:
+        self.array = value.array if isinstance(value, Tensor) else _as_array_like(self, value)
+
+    @property
     def requires_grad(self) -> bool:
         return self._rg
 
@@ -74,10 +89,10 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         """Set whether autograd records ops on this leaf; only floating tensors may."""
-        if requires_grad and self.data.dtype.kind not in _FLOAT_KINDS:
+        if requires_grad and self.array.dtype.kind not in _FLOAT_KINDS:
             raise RuntimeError(
                 f"only tensors of floating point dtype can require gradients, "
-                f"but this tensor has dtype {self.data.dtype}: it must be floating point "
+                f"but this tensor has dtype {self.array.dtype}: it must be floating point "
                 "(convert it with .float() or .double())"
             )
         if not requires_grad and self._op is not None:
@@ -89,19 +104,19 @@ class Tensor:
 
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self.array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def device(self):
-        return CPU if type(self.data) is _ndarray else device_of(self.data)
+        return CPU if type(self.array) is _ndarray else device_of(self.array)
 
     @property
     def is_leaf(self) -> bool:
@@ -114,41 +129,41 @@ class Tensor:
 
     @property
     def T(self) -> "Tensor":
-        return self.permute(*reversed(range(self.data.ndim)))
+        return self.permute(*reversed(range(self.array.ndim)))
 
     @property
     def mT(self) -> "Tensor":
-        nd = self.data.ndim
+        nd = self.array.ndim
         if nd < 2:
             raise ValueError(f"mT needs a tensor of at least 2 dimensions, got shape {tuple(self.shape)}")
         return _apply(ops.shape.Permute, _SWAP_LAST[nd] if nd < 8 else
                       tuple(range(nd - 2)) + (nd - 1, nd - 2), self)
 
     def _xp(self):
-        return np if type(self.data) is _ndarray else backend.get_array_module(self.data)
+        return np if type(self.array) is _ndarray else backend.get_array_module(self.array)
 
     def size(self, dim: int | None = None):
         """The shape (``size(dim)`` for one dimension), as in PyTorch."""
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __repr__(self) -> str:
-        arr = self.data if type(self.data) is _ndarray else to_device(self.data, CPU)
+        arr = self.array if type(self.array) is _ndarray else to_device(self.array, CPU)
         body = np.array2string(arr, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.data.dtype != np.float32:
-            extras.append(f"dtype={self.data.dtype}")
-        if type(self.data) is not _ndarray:
+        if self.array.dtype != np.float32:
+            extras.append(f"dtype={self.array.dtype}")
+        if type(self.array) is not _ndarray:
             extras.append(f"device='{self.device}'")
         if self._op is not None:
             extras.append(f"grad_fn=<{self._op.name}>")
@@ -159,11 +174,11 @@ class Tensor:
     __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(
-                f"the truth value of a tensor with {self.data.size} elements is ambiguous"
+                f"the truth value of a tensor with {self.array.size} elements is ambiguous"
             )
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __float__(self) -> float:
         return float(self.item())
@@ -172,54 +187,56 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iub" or self.data.size != 1:
+        if self.array.dtype.kind not in "iub" or self.array.size != 1:
             raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.data.item())
+        return int(self.array.item())
 
     def __iter__(self):
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self.array.shape[0]))
 
     # ---- conversion --------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shares memory on the CPU, like PyTorch)."""
-        if type(self.data) is _ndarray:
-            return self.data
+        if type(self.array) is _ndarray:
+            return self.array
         raise TypeError(
             f"can't convert a tensor on device '{self.device}' to NumPy; "
             "copy it to the CPU first with .cpu() or .to('cpu')"
         )
 
     def __array__(self, dtype=None, copy=None):
-        if type(self.data) is not _ndarray:
+        if type(self.array) is not _ndarray:
             raise TypeError(
                 f"can't convert a tensor on device '{self.device}' to a NumPy array; use .cpu() first"
             )
-        if dtype is not None and dtype != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and dtype != self.array.dtype:
+            return self.array.astype(dtype)
+        return self.array.copy() if copy else self.array
 
     def tolist(self):
-        return to_device(self.data, CPU).tolist()
+        return to_device(self.array, CPU).tolist()
 
     def item(self):
         """The value of a one-element tensor as a Python number."""
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(
                 f"item() needs a tensor with one element, this one has shape {tuple(self.shape)}"
             )
-        return self.data.item()
+        return self.array.item()
 
     def __dlpack__(self, *args, **kwargs):
-        return self.data.__dlpack__(*args, **kwargs)
+        return self.array.__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self):
-        return self.data.__dlpack_device__()
+        return self.array.__dlpack_device__()
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph (no copy)."""
-        return Tensor._wrap(self.data)
+        """The same data, cut from the graph (no copy; in-place changes are seen by both)."""
+        t = Tensor._wrap(self.array)
+        t._version = self._version
+        return t
 
     def detach_(self) -> "Tensor":
         self._op = None
@@ -242,8 +259,8 @@ class Tensor:
             else:
                 dtype = a
         dev = self.device if device is None else parse_device(device)
-        dt = self.data.dtype if dtype is None else np.dtype(dtype)
-        if dev == self.device and dt == self.data.dtype and not copy:
+        dt = self.array.dtype if dtype is None else np.dtype(dtype)
+        if dev == self.device and dt == self.array.dtype and not copy:
             return self
         return _apply(ops.ToCopy, (dev, dt), self)
 
@@ -280,28 +297,33 @@ class Tensor:
                 "(use mg.where, or assign under mg.no_grad() to a leaf)"
             )
         if isinstance(value, Tensor):
-            value = value.data
-        self.data[_index_arrays(idx)] = value
+            value = value.array
+        self.array[_index_arrays(idx)] = value
 
     def zero_(self) -> "Tensor":
-        self.data[...] = 0
+        self.array[...] = 0
         return self
 
     def fill_(self, value) -> "Tensor":
-        self.data[...] = value
+        self.array[...] = value
         return self
 
     def copy_(self, src) -> "Tensor":
         """Copy ``src`` into this tensor's array in place (shapes must broadcast)."""
-        src = src.data if isinstance(src, Tensor) else src
+        src = src.array if isinstance(src, Tensor) else src
         src = to_device(self._xp().asarray(src) if not hasattr(src, "shape") else src, self.device)
         try:
-            self.data[...] = src
+            self.array[...] = src
         except ValueError:
             raise ValueError(
                 f"copy_: source of shape {tuple(src.shape)} does not broadcast to {tuple(self.shape)}"
             ) from None
         return self
+
+
+def _as_array_like(t, value):
+    """``value`` as an array on ``t``'s device (for ``t.data = value``)."""
+    return to_device(np.asarray(value) if backend.get_array_module(value) is np else value, t.device)
 
 
 def _fix_array(array):
@@ -325,10 +347,10 @@ def _apply(op, ctx, *inputs):
     """Run ``op`` on the inputs' arrays and, if grad mode is on and an input requires
     grad, record the op on the result."""
     if len(inputs) == 1:
-        out = op.forward(ctx, inputs[0].data)
+        out = op.forward(ctx, inputs[0].array)
         rg = inputs[0]._rg
     else:
-        arrays = [t.data for t in inputs]
+        arrays = [t.array for t in inputs]
         t0 = type(arrays[0])
         for a in arrays:
             if type(a) is not t0:
@@ -344,7 +366,8 @@ def _apply(op, ctx, *inputs):
     if _Mode.anomaly:
         check_forward(op, out, inputs)
     t = _new(Tensor)
-    t.data = out
+    t.array = out
+    t._version = [0]
     t.grad = None
     if rg and _Mode.grad_enabled:
         t._rg = True
@@ -366,7 +389,7 @@ def _index_arrays(idx):
     if isinstance(idx, tuple):
         return tuple(_index_arrays(i) for i in idx)
     if isinstance(idx, Tensor):
-        return idx.data
+        return idx.array
     if isinstance(idx, list):
         return np.asarray(idx)
     return idx

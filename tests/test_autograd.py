@@ -40,7 +40,7 @@ def test_grad_with_create_graph_through_a_20000_op_chain_gives_second_derivative
 def test_intermediate_arrays_are_freed_after_backward():
     x = leaf(np.linspace(-1, 1, 1000))
     h = x.exp()
-    alive = weakref.ref(h.data)
+    alive = weakref.ref(h.array)
     y = (h * h).sum()
     del h
     gc.collect()
@@ -53,7 +53,7 @@ def test_intermediate_arrays_are_freed_after_backward():
 def test_retain_graph_keeps_intermediates_and_allows_a_second_backward():
     x = leaf(np.linspace(-1, 1, 10))
     h = x.exp()
-    alive = weakref.ref(h.data)
+    alive = weakref.ref(h.array)
     y = (h * h).sum()
     del h
     y.backward(retain_graph=True)
@@ -268,9 +268,9 @@ def test_leaf_gradients_accumulate_in_place_only_when_nothing_else_holds_them():
     the user, whose reference must keep its value."""
     w = mg.tensor(np.ones(3), requires_grad=True)
     (w * 2.0).sum().backward()
-    first = weakref.ref(w.grad.data)  # a weak reference: it must not count as a holder
+    first = weakref.ref(w.grad.array)  # a weak reference: it must not count as a holder
     (w * 3.0).sum().backward()
-    assert w.grad.data is first(), "expected the sole-owned gradient to be accumulated in place"
+    assert w.grad.array is first(), "expected the sole-owned gradient to be accumulated in place"
     np.testing.assert_array_equal(w.grad.numpy(), np.full(3, 5.0))
 
     held = w.grad  # the user keeps the old gradient

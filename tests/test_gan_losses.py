@@ -121,12 +121,12 @@ def test_clip_weights_clips_every_parameter_in_place():
     D = _critic()
     with mg.no_grad():
         for p in D.parameters():
-            p.data *= 100.0
-    ids = [id(p.data) for p in D.parameters()]
+            p.array *= 100.0
+    ids = [id(p.array) for p in D.parameters()]
     L.clip_weights_(D, 0.01)
     for p, i in zip(D.parameters(), ids):
-        assert id(p.data) == i, "clip_weights_ must work in place"
-        assert np.abs(p.data).max() <= 0.01
+        assert id(p.array) == i, "clip_weights_ must work in place"
+        assert np.abs(p.array).max() <= 0.01
     with pytest.raises(ValueError):
         L.clip_weights_(D, 0.0)
 

@@ -129,7 +129,7 @@ def test_optimizer_state_dict_layout_is_pytorchs():
     assert set(sd["state"][0]) == set(tsd["state"][0])
     assert sd["param_groups"][0]["params"] == tsd["param_groups"][0]["params"]
     assert float(sd["state"][0]["step"].item()) == 1.0
-    sd["state"][0]["exp_avg"].data[...] = 0  # a copy: the optimizer's own state is untouched
+    sd["state"][0]["exp_avg"].array[...] = 0  # a copy: the optimizer's own state is untouched
     assert np.abs(opt.state[m[0].weight]["exp_avg"]).max() > 0
 
 
@@ -210,7 +210,7 @@ def test_flat_group_update_survives_load_state_dict_and_module_to():
     opt.load_state_dict(opt.state_dict())  # state arrays replaced by copies
     m.to(dtype=mg.float64)                  # a no-op cast must not break anything either
     for p in m.parameters():
-        p.data = p.data.copy()             # parameter arrays replaced
+        p.array = p.array.copy()             # parameter arrays replaced
     for x, y in batches[5:]:
         _mg_step(m, opt, x, y)
         _torch_step(tm, topt, x, y)

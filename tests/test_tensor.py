@@ -13,7 +13,7 @@ def test_attributes_of_a_leaf():
     assert t.shape == (2, 3) and t.ndim == 2 and t.dtype == np.float32
     assert t.device == "cpu" and str(t.device) == "cpu", f"device should be cpu, got {t.device!r}"
     assert t.requires_grad and t.grad is None and t.is_leaf
-    assert isinstance(t.data, np.ndarray) and t.data.shape == (2, 3)
+    assert isinstance(t.array, np.ndarray) and t.array.shape == (2, 3)
     assert t.numel() == 6 and len(t) == 2 and t.size() == (2, 3) and t.size(1) == 3
 
 
@@ -50,7 +50,7 @@ def test_detach_shares_data_and_leaves_the_graph():
     y = x * 2
     d = y.detach()
     assert not d.requires_grad and d.grad_fn is None and d.is_leaf
-    assert np.shares_memory(d.data, y.data), "detach() should not copy"
+    assert np.shares_memory(d.array, y.array), "detach() should not copy"
 
 
 def test_to_dtype_is_differentiable_back_to_the_source_dtype():

@@ -142,4 +142,4 @@ def clip_weights_(module, c: float) -> None:
     with no_grad():
         for p in module.parameters():
             xp = p._xp()
-            xp.clip(p.data, -c, c, out=p.data)
+            xp.clip(p.array, -c, c, out=p.array)

@@ -241,7 +241,7 @@ class Trainer:
         rng = np.random.default_rng(self.seed + 1) if rng is None else rng
         with no_grad():
             x = self.G(self._tensor(self.sample_noise(n, rng)))
-        return np.asarray(x.to("cpu").data)
+        return np.asarray(x.to("cpu").array)
 
     # ---- one iteration -----------------------------------------------------------------
     def _discriminator_step(self) -> tuple[float, Tensor, Tensor]:
@@ -282,7 +282,7 @@ class Trainer:
         self._check_parameters(self.G, "G", self._it)
         # per-sample |d loss_i / d logit_i| (= m |dL_G / d logit_i| for the mean loss), so
         # that it reads the same at any batch size: D(G(z)) for minimax, 1 - D(G(z)) for NS
-        logit_grad = float(np.abs(_host(grads[0].data)).mean()) * fake_out.data.size
+        logit_grad = float(np.abs(_host(grads[0].array)).mean()) * fake_out.array.size
         return g_loss, logit_grad
 
     def step(self) -> dict[str, float]:
@@ -357,7 +357,7 @@ class Trainer:
         for name, p in module.named_parameters():
             if p.grad is None:
                 continue
-            g = p.grad.data
+            g = p.grad.array
             xp = p._xp()
             norm = float(xp.sqrt(xp.sum(xp.square(g.astype(xp.float64)))))
             if not math.isfinite(norm):
@@ -374,7 +374,7 @@ class Trainer:
         """Raise TrainingDiverged if a parameter of ``module`` is NaN or inf (a finite
         gradient times a too large learning rate gets there)."""
         for name, p in module.named_parameters():
-            if not bool(p._xp().isfinite(p.data).all()):
+            if not bool(p._xp().isfinite(p.array).all()):
                 raise TrainingDiverged(
                     f"training diverged at iteration {iteration}: parameter of {player} "
                     f"'{name}' is not finite after the optimizer step (learning rate too large?)"

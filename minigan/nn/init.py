@@ -1,4 +1,4 @@
-"""Weight initialisation, as torch.nn.init: each function fills ``tensor.data`` in place
+"""Weight initialisation, as torch.nn.init: each function fills ``tensor.array`` in place
 (drawing from minigan's generator, see ``mg.manual_seed``) and returns the tensor."""
 from __future__ import annotations
 
@@ -60,9 +60,9 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    """Write host ``values`` into ``tensor.data`` (cast to its dtype, moved to its device)."""
+    """Write host ``values`` into ``tensor.array`` (cast to its dtype, moved to its device)."""
     with no_grad():
-        tensor.data[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
+        tensor.array[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
     return tensor
 
 
@@ -81,7 +81,7 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None)
 def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     with no_grad():
-        tensor.data[...] = val
+        tensor.array[...] = val
     return tensor
 
 

@@ -62,7 +62,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.data.shape
+        shape = x.array.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear expected {self.in_features} input features but got "
@@ -209,9 +209,9 @@ class BatchNorm1d(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -220,7 +220,7 @@ class BatchNorm1d(Module):
             init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        shape = x.data.shape
+        shape = x.array.shape
         if len(shape) not in (2, 3) or shape[1] != self.num_features:
             raise ValueError(
                 f"BatchNorm1d({self.num_features}) expected input of shape (N, {self.num_features}) "
@@ -230,7 +230,7 @@ class BatchNorm1d(Module):
         bshape = (1, self.num_features) + ((1,) if len(shape) == 3 else ())
         use_batch = self.training or not self.track_running_stats
         if use_batch:
-            n = x.data.size // self.num_features
+            n = x.array.size // self.num_features
             if n <= 1:
                 raise ValueError(
                     f"Expected more than 1 value per channel when training, got input size {tuple(shape)}"
@@ -241,11 +241,11 @@ class BatchNorm1d(Module):
             var = (xc * xc).mean(axis=axes, keepdims=True)
             y = xc * (var + self.eps) ** -0.5
             if self.training and self.track_running_stats:
-                self._update_running_stats(mean.data.reshape(-1), var.data.reshape(-1), n)
+                self._update_running_stats(mean.array.reshape(-1), var.array.reshape(-1), n)
         else:
             xp = x._xp()
-            rm = self.running_mean.data.reshape(bshape)
-            inv = 1.0 / xp.sqrt(self.running_var.data.reshape(bshape) + self.eps)
+            rm = self.running_mean.array.reshape(bshape)
+            inv = 1.0 / xp.sqrt(self.running_var.array.reshape(bshape) + self.eps)
             y = (x - Tensor._wrap(rm.astype(x.dtype, copy=False))) * Tensor._wrap(
                 inv.astype(x.dtype, copy=False))
         if self.affine:
@@ -259,13 +259,13 @@ class BatchNorm1d(Module):
         prev = _Mode.grad_enabled
         _Mode.grad_enabled = False
         try:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:  # cumulative moving average
-                m = 1.0 / float(self.num_batches_tracked.data)
+                m = 1.0 / float(self.num_batches_tracked.array)
             else:
                 m = self.momentum
             # running = (1 - m) running + m stat, with the unbiased variance var_B n / (n - 1)
-            rm, rv = self.running_mean.data, self.running_var.data
+            rm, rv = self.running_mean.array, self.running_var.array
             rm *= 1 - m
             rm += m * mean.astype(rm.dtype, copy=False)
             rv *= 1 - m

@@ -28,13 +28,13 @@ class Parameter(Tensor):
     def __init__(self, data=None, requires_grad: bool = True):
         if data is None:
             data = np.empty(0, dtype=np.float32)
-        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+        super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
     def __reduce_ex__(self, protocol):
-        return (Parameter, (self.data, self.requires_grad))
+        return (Parameter, (self.array, self.requires_grad))
 
 
 class _IncompatibleKeys(NamedTuple):
@@ -44,7 +44,7 @@ class _IncompatibleKeys(NamedTuple):
 
 def _array_of(value):
     """The raw array of a Tensor, or the value itself (a NumPy/CuPy array, a number)."""
-    return value.data if isinstance(value, Tensor) else value
+    return value.array if isinstance(value, Tensor) else value
 
 
 class Module:
@@ -233,7 +233,7 @@ class Module:
                 p.grad = None
             else:
                 # a new zero array: gradient arrays may be shared, never write into them
-                p.grad = Tensor._wrap(p._xp().zeros_like(p.data))
+                p.grad = Tensor._wrap(p._xp().zeros_like(p.array))
 
     def to(self, *args, device=None, dtype=None) -> Module:
         """Move (and/or cast floating) parameters and buffers in place; returns self.
@@ -249,12 +249,12 @@ class Module:
         dt = None if dtype is None else np.dtype(dtype)
 
         def move(t: Tensor) -> None:
-            data = t.data
+            data = t.array
             if dt is not None and data.dtype.kind in "fc" and data.dtype != dt:
                 data = data.astype(dt)
             if dev is not None:
                 data = to_device(data, dev)
-            t.data = data
+            t.array = data
             if t.grad is not None:
                 move(t.grad)
 
@@ -344,7 +344,7 @@ class Module:
             t = own[k]
             src = to_device(v if type(v) is np.ndarray or not isinstance(v, np.generic)
                             else np.asarray(v), t.device)
-            t.data[...] = src  # in place: optimizers and views keep pointing at it
+            t.array[...] = src  # in place: optimizers and views keep pointing at it
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- calling and printing ---------------------------------------------------------

@@ -55,8 +55,8 @@ __all__ = [
 
 def _compare(fn):
     def method(self, other):
-        other_data = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(fn(self.data, other_data))
+        other_data = other.array if isinstance(other, Tensor) else other
+        return Tensor._wrap(fn(self.array, other_data))
 
     return method
 
@@ -85,7 +85,7 @@ def _attach() -> None:
     T.__ge__ = _compare(lambda a, b: a >= b)
     T.__eq__ = _compare(lambda a, b: a == b)
     T.__ne__ = _compare(lambda a, b: a != b)
-    T.__invert__ = lambda self: Tensor._wrap(~self.data)
+    T.__invert__ = lambda self: Tensor._wrap(~self.array)
     T.__and__ = _compare(lambda a, b: a & b)
     T.__or__ = _compare(lambda a, b: a | b)
     for name in ("add", "sub", "mul", "div", "pow", "exp", "log", "log1p", "sqrt", "abs", "neg",
@@ -98,14 +98,14 @@ def _attach() -> None:
     T.swapaxes = transpose
     T.expand_as = lambda self, other: expand(self, other.shape)
     T.argmax = lambda self, dim=None, keepdim=False: Tensor._wrap(
-        self._xp().argmax(self.data, axis=dim, keepdims=keepdim))
+        self._xp().argmax(self.array, axis=dim, keepdims=keepdim))
     T.argmin = lambda self, dim=None, keepdim=False: Tensor._wrap(
-        self._xp().argmin(self.data, axis=dim, keepdims=keepdim))
+        self._xp().argmin(self.array, axis=dim, keepdims=keepdim))
     T.square = lambda self: mul(self, self)
-    T.isfinite = lambda self: Tensor._wrap(self._xp().isfinite(self.data))
-    T.isnan = lambda self: Tensor._wrap(self._xp().isnan(self.data))
-    T.all = lambda self: Tensor._wrap(self._xp().asarray(self.data.all()))
-    T.any = lambda self: Tensor._wrap(self._xp().asarray(self.data.any()))
+    T.isfinite = lambda self: Tensor._wrap(self._xp().isfinite(self.array))
+    T.isnan = lambda self: Tensor._wrap(self._xp().isnan(self.array))
+    T.all = lambda self: Tensor._wrap(self._xp().asarray(self.array.all()))
+    T.any = lambda self: Tensor._wrap(self._xp().asarray(self.array.any()))
     T.norm = lambda self: sqrt(sum(self * self))
 
 

@@ -26,7 +26,7 @@ def const(x, like: Tensor) -> Tensor:
     if isinstance(x, Tensor):
         return x
     xp = like._xp()
-    dt = like.data.dtype
+    dt = like.array.dtype
     if isinstance(x, (float, np.floating)):
         return Tensor._wrap(xp.asarray(x, dtype=dt if dt.kind == "f" else None))
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
@@ -77,7 +77,7 @@ def pick_axis(axis, dim, keepdims, keepdim):
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     """Sum ``g`` back to ``shape``: the one place that undoes broadcasting."""
-    gshape = g.data.shape
+    gshape = g.array.shape
     if gshape == shape:
         return g
     lead = len(gshape) - len(shape)
@@ -86,7 +86,7 @@ def unbroadcast(g: Tensor, shape: tuple) -> Tensor:
     )
     if axes:
         g = _apply(_Sum, (axes, False), g)
-    if g.data.shape != shape:
+    if g.array.shape != shape:
         g = g.reshape(shape)
     return g
 

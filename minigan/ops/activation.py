@@ -227,7 +227,7 @@ class Elu(Op):
         a = out._parents[0]
         alpha = out._ctx
         # d elu/dx = 1 for x > 0, alpha e^x = out + alpha otherwise
-        return where(a.data > 0, g, g * (out + alpha))
+        return where(a.array > 0, g, g * (out + alpha))
 
 
 def relu(x: Tensor) -> Tensor:

@@ -28,7 +28,7 @@ class Add(Op):
     @staticmethod
     def backward(out, g):
         a, b = out._parents
-        return unbroadcast(g, a.data.shape), unbroadcast(g, b.data.shape)
+        return unbroadcast(g, a.array.shape), unbroadcast(g, b.array.shape)
 
 
 class Sub(Op):
@@ -41,7 +41,7 @@ class Sub(Op):
     @staticmethod
     def backward(out, g):
         a, b = out._parents
-        return unbroadcast(g, a.data.shape), (unbroadcast(-g, b.data.shape) if b._rg else None)
+        return unbroadcast(g, a.array.shape), (unbroadcast(-g, b.array.shape) if b._rg else None)
 
 
 class Mul(Op):
@@ -55,8 +55,8 @@ class Mul(Op):
     def backward(out, g):
         a, b = out._parents
         return (
-            unbroadcast(g * b, a.data.shape) if a._rg else None,
-            unbroadcast(g * a, b.data.shape) if b._rg else None,
+            unbroadcast(g * b, a.array.shape) if a._rg else None,
+            unbroadcast(g * a, b.array.shape) if b._rg else None,
         )
 
 
@@ -72,8 +72,8 @@ class Div(Op):
         a, b = out._parents
         # d(a/b)/da = 1/b ; d(a/b)/db = -a/b^2 = -out/b
         return (
-            unbroadcast(g / b, a.data.shape) if a._rg else None,
-            unbroadcast(-(g * out) / b, b.data.shape) if b._rg else None,
+            unbroadcast(g / b, a.array.shape) if a._rg else None,
+            unbroadcast(-(g * out) / b, b.array.shape) if b._rg else None,
         )
 
 
@@ -123,13 +123,13 @@ class Pow(Op):
         ga = gb = None
         if a._rg:
             # d(a^b)/da = b a^(b-1)
-            ga = unbroadcast(g * b * a ** (b - 1.0), a.data.shape)
+            ga = unbroadcast(g * b * a ** (b - 1.0), a.array.shape)
         if b._rg:
             # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch)
             xp = a._xp()
-            zero = xp.broadcast_to((a.data == 0) & (b.data >= 0), out.data.shape)
+            zero = xp.broadcast_to((a.array == 0) & (b.array >= 0), out.array.shape)
             safe_a = where(Tensor._wrap(zero), const(1.0, a), a)
-            gb = unbroadcast(where(Tensor._wrap(zero), const(0.0, g), g * out * log(safe_a)), b.data.shape)
+            gb = unbroadcast(where(Tensor._wrap(zero), const(0.0, g), g * out * log(safe_a)), b.array.shape)
         return ga, gb
 
 
@@ -192,7 +192,7 @@ class Abs(Op):
     @staticmethod
     def backward(out, g):
         a = out._parents[0]
-        return g * Tensor._wrap(a._xp().sign(a.data).astype(a.data.dtype, copy=False))
+        return g * Tensor._wrap(a._xp().sign(a.array).astype(a.array.dtype, copy=False))
 
 
 class Maximum(Op):
@@ -206,11 +206,11 @@ class Maximum(Op):
     def backward(out, g):
         a, b = out._parents
         # ties split the gradient evenly, as PyTorch
-        wa = (a.data > b.data) + 0.5 * (a.data == b.data)
-        wa = Tensor._wrap(wa.astype(g.data.dtype, copy=False))
+        wa = (a.array > b.array) + 0.5 * (a.array == b.array)
+        wa = Tensor._wrap(wa.astype(g.array.dtype, copy=False))
         return (
-            unbroadcast(g * wa, a.data.shape) if a._rg else None,
-            unbroadcast(g * (1.0 - wa), b.data.shape) if b._rg else None,
+            unbroadcast(g * wa, a.array.shape) if a._rg else None,
+            unbroadcast(g * (1.0 - wa), b.array.shape) if b._rg else None,
         )
 
 
@@ -224,11 +224,11 @@ class Minimum(Op):
     @staticmethod
     def backward(out, g):
         a, b = out._parents
-        wa = (a.data < b.data) + 0.5 * (a.data == b.data)
-        wa = Tensor._wrap(wa.astype(g.data.dtype, copy=False))
+        wa = (a.array < b.array) + 0.5 * (a.array == b.array)
+        wa = Tensor._wrap(wa.astype(g.array.dtype, copy=False))
         return (
-            unbroadcast(g * wa, a.data.shape) if a._rg else None,
-            unbroadcast(g * (1.0 - wa), b.data.shape) if b._rg else None,
+            unbroadcast(g * wa, a.array.shape) if a._rg else None,
+            unbroadcast(g * (1.0 - wa), b.array.shape) if b._rg else None,
         )
 
 
@@ -245,12 +245,12 @@ class Clip(Op):
         a = out._parents[0]
         lo, hi = out._ctx
         # the gradient passes where lo <= a <= hi, as torch.clamp
-        mask = a._xp().ones(a.data.shape, dtype=bool)
+        mask = a._xp().ones(a.array.shape, dtype=bool)
         if lo is not None:
-            mask &= a.data >= lo
+            mask &= a.array >= lo
         if hi is not None:
-            mask &= a.data <= hi
-        return g * Tensor._wrap(mask.astype(g.data.dtype))
+            mask &= a.array <= hi
+        return g * Tensor._wrap(mask.astype(g.array.dtype))
 
 
 class Where(Op):
@@ -266,8 +266,8 @@ class Where(Op):
         cond = out._ctx
         zero = const(0.0, g)
         return (
-            unbroadcast(_apply(Where, cond, g, zero), a.data.shape) if a._rg else None,
-            unbroadcast(_apply(Where, cond, zero, g), b.data.shape) if b._rg else None,
+            unbroadcast(_apply(Where, cond, g, zero), a.array.shape) if a._rg else None,
+            unbroadcast(_apply(Where, cond, zero, g), b.array.shape) if b._rg else None,
         )
 
 
@@ -374,7 +374,7 @@ clamp = clip
 def where(condition, a, b) -> Tensor:
     """``a`` where ``condition`` holds, else ``b`` (broadcasting); no gradient to the condition."""
     if isinstance(condition, Tensor):
-        condition = condition.data
+        condition = condition.array
     if type(a) is not Tensor and type(b) is not Tensor:
         raise TypeError("where: at least one of the two values must be a Tensor")
     a, b = _pair(a, b)
@@ -383,9 +383,9 @@ def where(condition, a, b) -> Tensor:
     if cond.dtype != bool:
         cond = cond.astype(bool)
     try:
-        shape = np.broadcast_shapes(cond.shape, a.data.shape, b.data.shape)
+        shape = np.broadcast_shapes(cond.shape, a.array.shape, b.array.shape)
     except ValueError:
-        broadcast_shapes("where", cond.shape, a.data.shape, b.data.shape)
+        broadcast_shapes("where", cond.shape, a.array.shape, b.array.shape)
     if cond.shape != shape:
         cond = xp.broadcast_to(cond, shape)
     return _apply(Where, cond, a, b)

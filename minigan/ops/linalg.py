@@ -33,25 +33,25 @@ class MatMul(Op):
     def backward(out, g):
         a, b = out._parents
         ga = gb = None
-        na, nb = a.data.ndim, b.data.ndim
+        na, nb = a.array.ndim, b.array.ndim
         if na == 1 and nb == 1:  # dot product
             ga = g * b if a._rg else None
             gb = g * a if b._rg else None
         elif na == 1:  # (n,) @ (..., n, k) -> (..., k)
             if a._rg:
-                ga = unbroadcast(matmul(g.unsqueeze(-2), b.mT).squeeze(-2), a.data.shape)
+                ga = unbroadcast(matmul(g.unsqueeze(-2), b.mT).squeeze(-2), a.array.shape)
             if b._rg:
-                gb = unbroadcast(matmul(a.unsqueeze(-1), g.unsqueeze(-2)), b.data.shape)
+                gb = unbroadcast(matmul(a.unsqueeze(-1), g.unsqueeze(-2)), b.array.shape)
         elif nb == 1:  # (..., m, n) @ (n,) -> (..., m)
             if a._rg:
-                ga = unbroadcast(matmul(g.unsqueeze(-1), b.unsqueeze(-2)), a.data.shape)
+                ga = unbroadcast(matmul(g.unsqueeze(-1), b.unsqueeze(-2)), a.array.shape)
             if b._rg:
-                gb = unbroadcast(matmul(a.mT, g.unsqueeze(-1)).squeeze(-1), b.data.shape)
+                gb = unbroadcast(matmul(a.mT, g.unsqueeze(-1)).squeeze(-1), b.array.shape)
         else:  # d(AB) = dA B + A dB
             if a._rg:
-                ga = unbroadcast(matmul(g, b.mT), a.data.shape)
+                ga = unbroadcast(matmul(g, b.mT), a.array.shape)
             if b._rg:
-                gb = unbroadcast(matmul(a.mT, g), b.data.shape)
+                gb = unbroadcast(matmul(a.mT, g), b.array.shape)
         return ga, gb
 
 
@@ -85,7 +85,7 @@ class Linear(Op):
         if w._rg:
             gw = _apply(OuterGrad, None, g, x)
         if len(out._parents) == 3 and out._parents[2]._rg:
-            gb = unbroadcast(g, out._parents[2].data.shape)
+            gb = unbroadcast(g, out._parents[2].array.shape)
         return (gx, gw, gb) if len(out._parents) == 3 else (gx, gw)
 
 

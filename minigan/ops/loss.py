@@ -103,7 +103,7 @@ class BCEWithLogits(Op):
         parents = out._parents
         x, y = parents[0], parents[1]
         p = parents[2] if len(parents) == 3 else None
-        scale = 1.0 / max(x.data.size, 1) if out._ctx == "mean" else 1.0
+        scale = 1.0 / max(x.array.size, 1) if out._ctx == "mean" else 1.0
         gx = _apply(BCEWithLogitsBackward, scale, g, *parents) if x._rg else None
         gy = gp = None
         if y._rg or (p is not None and p._rg):
@@ -111,10 +111,10 @@ class BCEWithLogits(Op):
             sp = softplus(-x)  # -log sigmoid(x)
             if y._rg:
                 # dl/dy = -x + (p - 1) softplus(-x)
-                gy = unbroadcast(gs * (-x if p is None else (p - 1.0) * sp - x), y.data.shape)
+                gy = unbroadcast(gs * (-x if p is None else (p - 1.0) * sp - x), y.array.shape)
             if p is not None and p._rg:
                 # dl/dp = y softplus(-x)
-                gp = unbroadcast(gs * y * sp, p.data.shape)
+                gp = unbroadcast(gs * y * sp, p.array.shape)
         return (gx, gy) if p is None else (gx, gy, gp)
 
 
@@ -148,7 +148,7 @@ class BCEWithLogitsBackward(Op):
         gg_g = gg * g if scale == 1.0 else gg * g * scale
         rest = parents[1:]
         # d/dg: the same node with gg as the incoming gradient, summed to g's shape
-        dg = unbroadcast(_apply(BCEWithLogitsBackward, scale, gg, *rest), g.data.shape) if g._rg else None
+        dg = unbroadcast(_apply(BCEWithLogitsBackward, scale, gg, *rest), g.array.shape) if g._rg else None
         dx = dy = dp = None
         if x._rg:
             # d2l/dx2 = c sigmoid'(x), c = 1 + (p - 1) y
@@ -158,10 +158,10 @@ class BCEWithLogitsBackward(Op):
             sn = _apply(SigmoidNeg, None, x)  # sigmoid(-x)
             if y._rg:
                 # d/dy [(1 - y) - c sigmoid(-x)] = -1 - (p - 1) sigmoid(-x)
-                dy = unbroadcast(-gg_g if p is None else -(gg_g * ((p - 1.0) * sn + 1.0)), y.data.shape)
+                dy = unbroadcast(-gg_g if p is None else -(gg_g * ((p - 1.0) * sn + 1.0)), y.array.shape)
             if p is not None and p._rg:
                 # d/dp = -y sigmoid(-x)
-                dp = unbroadcast(-(gg_g * y * sn), p.data.shape)
+                dp = unbroadcast(-(gg_g * y * sn), p.array.shape)
         return (dg, dx, dy) if p is None else (dg, dx, dy, dp)
 
 

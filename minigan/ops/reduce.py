@@ -49,8 +49,8 @@ class ExpandReduced(Op):
         red = _apply(Sum, (axes, True), g)
         if scale != 1.0:
             red = red * scale
-        src_shape = out._parents[0].data.shape
-        return red if red.data.shape == src_shape else red.reshape(src_shape)
+        src_shape = out._parents[0].array.shape
+        return red if red.array.shape == src_shape else red.reshape(src_shape)
 
 
 def _count(shape, axes) -> int:
@@ -72,7 +72,7 @@ class Sum(Op):
     @staticmethod
     def backward(out, g):
         axes, _ = out._ctx
-        return _expand_back(g, out._parents[0].data.shape, axes)
+        return _expand_back(g, out._parents[0].array.shape, axes)
 
 
 class Mean(Op):
@@ -88,7 +88,7 @@ class Mean(Op):
     @staticmethod
     def backward(out, g):
         axes, _ = out._ctx
-        shape = out._parents[0].data.shape
+        shape = out._parents[0].array.shape
         return _expand_back(g, shape, axes, 1.0 / builtins.max(_count(shape, axes), 1))
 
 
@@ -107,11 +107,11 @@ class _Extremum(Op):
         a = out._parents[0]
         axes, keepdims = out._ctx
         xp = a._xp()
-        ref = out.data if keepdims else out.data.reshape(_keep_shape(a.data.shape, axes))
+        ref = out.array if keepdims else out.array.reshape(_keep_shape(a.array.shape, axes))
         # the gradient goes to the extreme elements, split evenly among ties (as torch.amax)
-        mask = a.data == ref
+        mask = a.array == ref
         w = mask / xp.sum(mask, axis=axes, keepdims=True)
-        return _expand_back(g, a.data.shape, axes) * Tensor._wrap(w.astype(a.data.dtype))
+        return _expand_back(g, a.array.shape, axes) * Tensor._wrap(w.astype(a.array.dtype))
 
 
 class Max(_Extremum):
@@ -126,7 +126,7 @@ class Min(_Extremum):
 
 def _reduce(op, x: Tensor, axis, keepdims, dim, keepdim) -> Tensor:
     axis, keepdims = pick_axis(axis, dim, keepdims, keepdim)
-    return _apply(op, (normalize_axes(axis, x.data.ndim), keepdims), x)
+    return _apply(op, (normalize_axes(axis, x.array.ndim), keepdims), x)
 
 
 def sum(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
@@ -155,8 +155,8 @@ def var(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None,
     axis, keepdims = pick_axis(axis, dim, keepdims, keepdim)
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    axes = normalize_axes(axis, x.data.ndim)
-    n = _count(x.data.shape, axes)
+    axes = normalize_axes(axis, x.array.ndim)
+    n = _count(x.array.shape, axes)
     mu = _apply(Mean, (axes, True), x)
     d = x - mu
     return _apply(Sum, (axes, keepdims), d * d) * (1.0 / (n - correction) if n > correction else float("nan"))

@@ -20,7 +20,7 @@ class Reshape(Op):
 
     @staticmethod
     def backward(out, g):
-        return g.reshape(out._parents[0].data.shape)
+        return g.reshape(out._parents[0].array.shape)
 
 
 class Permute(Op):
@@ -48,7 +48,7 @@ class Expand(Op):
 
     @staticmethod
     def backward(out, g):
-        return unbroadcast(g, out._parents[0].data.shape)
+        return unbroadcast(g, out._parents[0].array.shape)
 
 
 def _is_basic(idx) -> bool:
@@ -84,7 +84,7 @@ class Index(Op):
     @staticmethod
     def backward(out, g):
         a = out._parents[0]
-        return _apply(IndexAdd, (a.data.shape, out._ctx), g)
+        return _apply(IndexAdd, (a.array.shape, out._ctx), g)
 
 
 class IndexAdd(Op):
@@ -131,7 +131,7 @@ class Cat(Op):
         start = 0
         lead = (slice(None),) * axis
         for p in out._parents:
-            stop = start + p.data.shape[axis]
+            stop = start + p.array.shape[axis]
             grads.append(_apply(Index, lead + (slice(start, stop),), g) if p._rg else None)
             start = stop
         return tuple(grads)
@@ -150,7 +150,7 @@ class ToCopy(Op):
     @staticmethod
     def backward(out, g):
         a = out._parents[0]
-        return g.to(device=a.device, dtype=a.data.dtype)
+        return g.to(device=a.device, dtype=a.array.dtype)
 
 
 class Clone(Op):
@@ -175,9 +175,9 @@ def _shape_arg(shape) -> tuple:
 def reshape(x: Tensor, *shape) -> Tensor:
     """The same elements in a new shape (one dimension may be -1)."""
     shape = _shape_arg(shape)
-    if shape == x.data.shape:
+    if shape == x.array.shape:
         return x
-    n = x.data.size
+    n = x.array.size
     known = math.prod(s for s in shape if s != -1)
     if shape.count(-1) > 1 or (-1 not in shape and known != n) or (-1 in shape and (known == 0 or n % known)):
         raise ValueError(f"cannot reshape a tensor of shape {tuple(x.shape)} ({n} elements) into {shape}")
@@ -194,7 +194,7 @@ def permute(x: Tensor, *dims) -> Tensor:
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
-    nd = x.data.ndim
+    nd = x.array.ndim
     if nd == 0:
         normalize_axes(dim0, nd), normalize_axes(dim1, nd)  # only 0 and -1 are valid
         return x
@@ -208,13 +208,13 @@ def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
 def expand(x: Tensor, *sizes) -> Tensor:
     """Broadcast to ``sizes`` (a -1 keeps that dimension), without copying."""
     sizes = _shape_arg(sizes)
-    lead = len(sizes) - x.data.ndim
+    lead = len(sizes) - x.array.ndim
     if lead < 0:
         raise ValueError(f"expand: cannot expand shape {tuple(x.shape)} to fewer dimensions {sizes}")
-    shape = tuple(x.data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
-    if shape == x.data.shape:
+    shape = tuple(x.array.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    if shape == x.array.shape:
         return x
-    for i, s in enumerate(x.data.shape):
+    for i, s in enumerate(x.array.shape):
         if s != 1 and s != shape[i + lead]:
             raise ValueError(f"expand: shape {tuple(x.shape)} cannot be broadcast to {shape}")
     return _apply(Expand, shape, x)
@@ -228,37 +228,37 @@ def broadcast_to(x: Tensor, shape) -> Tensor:
 def squeeze(x: Tensor, dim=None) -> Tensor:
     """Drop dimensions of size 1 (only ``dim`` when given, if it has size 1)."""
     if dim is None:
-        shape = tuple(s for s in x.data.shape if s != 1)
+        shape = tuple(s for s in x.array.shape if s != 1)
     else:
-        axes = normalize_axes(dim, x.data.ndim)
-        shape = tuple(s for i, s in enumerate(x.data.shape) if not (i in axes and s == 1))
+        axes = normalize_axes(dim, x.array.ndim)
+        shape = tuple(s for i, s in enumerate(x.array.shape) if not (i in axes and s == 1))
     return reshape(x, shape)
 
 
 def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a dimension of size 1 at ``dim``."""
-    nd = x.data.ndim + 1
+    nd = x.array.ndim + 1
     if not -nd <= dim < nd:
         raise IndexError(f"unsqueeze: dimension {dim} is out of range for a result of {nd} dimensions")
     dim %= nd
-    shape = x.data.shape[:dim] + (1,) + x.data.shape[dim:]
+    shape = x.array.shape[:dim] + (1,) + x.array.shape[dim:]
     return _apply(Reshape, shape, x)
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dimensions start_dim..end_dim into one."""
-    if x.data.ndim == 0:
+    if x.array.ndim == 0:
         return reshape(x, (1,))
     s, e = normalize_axes((start_dim,), x.ndim)[0], normalize_axes((end_dim,), x.ndim)[0]
-    shape = x.data.shape
+    shape = x.array.shape
     return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
 def index(x: Tensor, idx) -> Tensor:
     """x[idx]: ints, slices, None, Ellipsis, integer arrays (repeats accumulate) and boolean masks."""
     idx = _index_arrays(idx)
-    if not isinstance(idx, tuple) and type(x.data) is not np.ndarray and isinstance(idx, np.ndarray):
-        idx = get_array_module(x.data).asarray(idx)
+    if not isinstance(idx, tuple) and type(x.array) is not np.ndarray and isinstance(idx, np.ndarray):
+        idx = get_array_module(x.array).asarray(idx)
     return _apply(Index, idx, x)
 
 
@@ -267,11 +267,11 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = tuple(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty sequence of tensors")
-    nd = tensors[0].data.ndim
+    nd = tensors[0].array.ndim
     if nd == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated (use stack)")
     for t in tensors:
-        if t.data.ndim != nd:
+        if t.array.ndim != nd:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
             raise ValueError(f"cat: tensors must have the same number of dimensions, got shapes {shapes}")
     (axis,) = normalize_axes(dim, nd)
@@ -283,9 +283,9 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = tuple(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty sequence of tensors")
-    shape = tensors[0].data.shape
+    shape = tensors[0].array.shape
     for t in tensors:
-        if t.data.shape != shape:
+        if t.array.shape != shape:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
             raise ValueError(f"stack: tensors must all have one shape, got {shapes}")
     return cat([unsqueeze(t, dim) for t in tensors], dim)

@@ -84,7 +84,7 @@ class Optimizer:
                 if set_to_none or p.grad is None:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(p._xp().zeros_like(p.data))
+                    p.grad = Tensor._wrap(p._xp().zeros_like(p.array))
 
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
@@ -103,7 +103,7 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = {}
-                self._update(p.data, g.data, state, group, self._scratch_for(p))
+                self._update(p.array, g.array, state, group, self._scratch_for(p))
         return loss
 
     def _update(self, p, g, state: dict, group: dict, scratch: list) -> None:
@@ -136,10 +136,10 @@ class Optimizer:
     def _scratch_for(self, p: Tensor) -> list:
         """Two preallocated work arrays of p's shape, dtype and device (reused every step)."""
         s = self._scratch.get(p)
-        if s is None or s[0].shape != p.data.shape or s[0].dtype != p.data.dtype \
-                or type(s[0]) is not type(p.data):
+        if s is None or s[0].shape != p.array.shape or s[0].dtype != p.array.dtype \
+                or type(s[0]) is not type(p.array):
             xp = p._xp()
-            s = self._scratch[p] = [xp.empty_like(p.data), xp.empty_like(p.data)]
+            s = self._scratch[p] = [xp.empty_like(p.array), xp.empty_like(p.array)]
         return s
 
     # ---- checkpointing ------------------------------------------------------------------
@@ -205,21 +205,21 @@ class _FlatGroup:
 
     @staticmethod
     def build(params: list, states: dict) -> _FlatGroup | None:
-        first = params[0].data
+        first = params[0].array
         xp = xp_of(first)
         for p in params:
-            if p.data.dtype != first.dtype or type(p.data) is not type(first) or p.data.size == 0:
+            if p.array.dtype != first.dtype or type(p.array) is not type(first) or p.array.size == 0:
                 return None
         own = [states.get(p) or {} for p in params]
         keys = set(own[0])
         for s in own:
             if set(s) != keys or any(not hasattr(s[k], "shape") and s[k] != own[0][k] for k in keys):
                 return None  # the parameters' states are out of step: update one by one
-        shapes = [p.data.shape for p in params]
-        flat_p = xp.concatenate([p.data.reshape(-1) for p in params])
+        shapes = [p.array.shape for p in params]
+        flat_p = xp.concatenate([p.array.reshape(-1) for p in params])
         views = _split(flat_p, shapes)
         for p, v in zip(params, views):
-            p.data = v
+            p.array = v
         flat_state, state_views = {}, {}
         for k in keys:
             if hasattr(own[0][k], "shape"):
@@ -237,19 +237,19 @@ class _FlatGroup:
         layout, see Optimizer.step)."""
         dicts = self.dicts
         for i, p in enumerate(params):
-            if p.data is not self.views[i] or states.get(p) is not dicts[i]:
+            if p.array is not self.views[i] or states.get(p) is not dicts[i]:
                 return False
         return True
 
     def gather_grads(self, params: list) -> None:
-        self.xp.concatenate([p.grad.data.reshape(-1) for p in params], out=self.g)
+        self.xp.concatenate([p.grad.array.reshape(-1) for p in params], out=self.g)
 
     def share_state(self, params: list, states: dict) -> None:
         """Give every parameter its slice of the flat state: views of the arrays (set up
         again only when a new state array appeared, on the first step) and the numbers."""
         new = [k for k, v in self.state.items() if hasattr(v, "shape") and k not in self.state_views]
         if new or self.dicts is None:
-            shapes = [p.data.shape for p in params]
+            shapes = [p.array.shape for p in params]
             for k in new:
                 self.state_views[k] = _split(self.state[k], shapes)
             self.dicts = []
@@ -288,7 +288,7 @@ def _export(key: str, value):
 
 def _import(key: str, value, p: Tensor):
     if isinstance(value, Tensor):
-        value = value.data
+        value = value.array
     if key == "step":
         return int(float(value.item() if hasattr(value, "item") else value))
     if hasattr(value, "shape"):
