@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import argparse
 
-from minigan.cli import DEMO_DEFAULTS, run_training
+from minigan.lab.runs import DEMO_DEFAULTS, run_training
 
 
 def main(argv=None) -> dict:

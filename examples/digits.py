@@ -19,7 +19,8 @@ import numpy as np
 
 import minigan as mg
 from minigan import nn, optim
-from minigan.gan import Trainer, datasets
+from minigan.gan import Trainer
+from minigan.lab import datasets
 from minigan.viz import dashboard, digits_grid
 
 

@@ -22,7 +22,8 @@ import numpy as np
 
 import minigan as mg
 from minigan import nn, optim
-from minigan.gan import Trainer, datasets, theory
+from minigan.gan import Trainer
+from minigan.lab import datasets, theory
 from minigan.viz import criterion_figure
 
 

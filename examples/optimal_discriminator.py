@@ -19,7 +19,8 @@ import numpy as np
 
 import minigan as mg
 from minigan import nn, optim
-from minigan.gan import datasets, losses, metrics, theory
+from minigan.gan import losses
+from minigan.lab import datasets, metrics, theory
 from minigan.viz import theory_1d
 
 

@@ -23,7 +23,8 @@ import numpy as np
 
 import minigan as mg
 from minigan import nn, optim
-from minigan.gan import datasets, losses, theory
+from minigan.gan import losses
+from minigan.lab import datasets, theory
 from minigan.viz import vanishing_gradients_figure
 
 

@@ -24,7 +24,8 @@ import numpy as np
 
 import minigan as mg
 from minigan import nn, optim
-from minigan.gan import Trainer, datasets, metrics
+from minigan.gan import Trainer
+from minigan.lab import datasets, metrics
 from minigan.viz import wasserstein_figure
 
 

@@ -97,10 +97,10 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    # nn, optim, gan, viz load on first use: `import minigan` stays light
+    # nn, optim, gan, lab, viz load on first use: `import minigan` stays light
     import importlib
 
-    if name in ("nn", "optim", "gan", "viz", "serialization"):
+    if name in ("nn", "optim", "gan", "lab", "viz", "serialization"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

@@ -6,7 +6,7 @@ import math
 import numpy as np
 import pytest
 
-from minigan.gan import datasets, metrics, theory
+from minigan.lab import datasets, metrics, theory
 
 LOG4 = math.log(4.0)
 
@@ -219,3 +219,68 @@ def test_figures_are_written_as_non_empty_pngs(tmp_path, history):
     for path in paths:
         assert _is_png(path) and (tmp_path / path).stat().st_size > 1000, f"{path} is not a real PNG"
     assert not list(tmp_path.glob(".tmp-*")), "a temporary file was left behind"
+
+
+# ---- learning-rate schedules (PyTorch's LambdaLR and LinearLR are the spec) --------------------
+def _lr_sequences(make_mg, make_torch, steps=12):
+    torch = pytest.importorskip("torch")
+    from minigan import optim, tensor
+
+    p = tensor(np.zeros(3, np.float32), requires_grad=True)
+    mg_opt = optim.SGD([{"params": [p], "lr": 0.5}, {"params": [tensor(np.zeros(2, np.float32),
+                                                                              requires_grad=True)], "lr": 0.1}])
+    t_opt = torch.optim.SGD([{"params": [torch.zeros(3, requires_grad=True)], "lr": 0.5},
+                             {"params": [torch.zeros(2, requires_grad=True)], "lr": 0.1}])
+    mg_s, t_s = make_mg(mg_opt), make_torch(t_opt, torch)
+    got, want = [mg_s.get_last_lr()], [t_s.get_last_lr()]
+    for _ in range(steps):
+        t_opt.step()
+        mg_s.step()
+        t_s.step()
+        got.append(mg_s.get_last_lr())
+        want.append(t_s.get_last_lr())
+    assert [g["lr"] for g in mg_opt.param_groups] == got[-1]
+    return np.array(got), np.array(want), mg_s, mg_opt
+
+
+def test_linear_lr_follows_pytorch_step_by_step_and_stays_after_total_iters():
+    got, want, _, _ = _lr_sequences(
+        lambda o: optim_lr().LinearLR(o, start_factor=0.25, end_factor=0.9, total_iters=7),
+        lambda o, torch: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.25, end_factor=0.9, total_iters=7))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert got[-1][0] == pytest.approx(0.5 * 0.9) and got[0][0] == pytest.approx(0.5 * 0.25)
+
+
+def test_lambda_lr_follows_pytorch_and_restores_from_its_state_dict():
+    fn = lambda t: 1.0 if t < 4 else 1.0 - 0.1 * (t - 4)
+    got, want, sched, opt = _lr_sequences(lambda o: optim_lr().LambdaLR(o, fn),
+                                          lambda o, torch: torch.optim.lr_scheduler.LambdaLR(o, fn))
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    state = sched.state_dict()
+    assert state["last_epoch"] == 12 and "lr_lambdas" not in state
+    for g in opt.param_groups:
+        g["lr"] = 123.0
+    fresh = optim_lr().LambdaLR(opt, fn, last_epoch=0)
+    fresh.load_state_dict(state)
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx(list(want[-1]))
+
+
+def test_schedulers_reject_bad_arguments_in_pytorchs_words():
+    from minigan import optim, tensor
+
+    opt = optim.SGD([tensor(np.zeros(2, np.float32), requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="Starting multiplicative factor"):
+        optim.lr_scheduler.LinearLR(opt, start_factor=0.0)
+    with pytest.raises(ValueError, match="Ending multiplicative factor"):
+        optim.lr_scheduler.LinearLR(opt, end_factor=1.5)
+    with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
+        optim.lr_scheduler.LambdaLR(opt, [lambda t: 1.0, lambda t: 1.0])
+    fresh = optim.SGD([tensor(np.zeros(2, np.float32), requires_grad=True)], lr=0.1)
+    with pytest.raises(KeyError, match="initial_lr"):
+        optim.lr_scheduler.LambdaLR(fresh, lambda t: 1.0, last_epoch=3)
+
+
+def optim_lr():
+    from minigan.optim import lr_scheduler
+
+    return lr_scheduler

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .._io import atomic_write
-from ..gan import metrics, theory
+from ..lab import metrics, theory
 
 __all__ = [
     "criterion_figure", "dashboard", "decision_surface", "digits_grid", "non_convergence_figure",

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-__all__ = ["Digits", "Gaussian1D", "GaussianMixture", "as_dataset", "by_name"]
+__all__ = ["NAMES", "Digits", "Gaussian1D", "GaussianMixture", "SwissRoll", "as_dataset", "by_name", "canonical_name"]
 
 
 def _rng(rng) -> np.random.Generator:
@@ -144,6 +144,31 @@ class Digits:
         return self.data[_rng(rng).integers(0, len(self.data), size=n)]
 
 
+class SwissRoll:
+    """The 2-D swiss roll (as in scikit-learn's make_swiss_roll, the (x, z) plane), scaled
+    to about [-2, 2]^2: t ~ U(1.5 pi, 4.5 pi), x = (t cos t, t sin t) / 7 + N(0, noise^2 I).
+    The density has no closed form (no ``log_density``)."""
+
+    def __init__(self, noise: float = 0.05):
+        if not noise >= 0:
+            raise ValueError(f"noise must be >= 0, got {noise}")
+        self.noise = float(noise)
+
+    @property
+    def dim(self) -> int:
+        return 2
+
+    def sample(self, n: int, rng=None) -> np.ndarray:
+        """n points, (n, 2) float32."""
+        rng = _rng(rng)
+        t = 1.5 * np.pi * (1.0 + 2.0 * rng.random(n))
+        x = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / 7.0
+        return (x + self.noise * rng.standard_normal((n, 2))).astype(np.float32)
+
+    def __repr__(self) -> str:
+        return f"SwissRoll(noise={self.noise})"
+
+
 class _ArrayDataset:
     """A fixed array of points, sampled with replacement."""
 
@@ -164,12 +189,24 @@ def as_dataset(data):
     return data if hasattr(data, "sample") else _ArrayDataset(data)
 
 
+# the names the command line and the recipes use, and their aliases
+NAMES = ("ring8", "grid25", "swiss", "gauss1d", "digits")
+_ALIASES = {"ring": "ring8", "grid": "grid25", "gaussian": "gauss1d", "swissroll": "swiss"}
+
+
+def canonical_name(name: str) -> str:
+    """"ring8" for "ring", "grid25" for "grid", ...; ValueError naming the valid ones."""
+    name = _ALIASES.get(name, name)
+    if name not in NAMES:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(NAMES)} "
+                         f"(aliases: {', '.join(sorted(_ALIASES))})")
+    return name
+
+
 def by_name(name: str):
-    """The data set the CLI calls ``name``: "ring", "grid", "digits" or "gaussian"."""
+    """The data set called ``name`` (see NAMES; "ring", "grid", "gaussian" are aliases)."""
     makers = {
-        "ring": GaussianMixture.ring, "grid": GaussianMixture.grid, "digits": Digits,
-        "gaussian": Gaussian1D,
+        "ring8": GaussianMixture.ring, "grid25": GaussianMixture.grid, "digits": Digits,
+        "gauss1d": Gaussian1D, "swiss": SwissRoll,
     }
-    if name not in makers:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {sorted(makers)}")
-    return makers[name]()
+    return makers[canonical_name(name)]()

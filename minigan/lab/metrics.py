@@ -16,7 +16,8 @@ from ..creation import tensor
 from . import theory
 
 __all__ = [
-    "ModeCoverage", "discriminator_optimality_gap", "jsd_estimate", "logits_on", "mode_coverage",
+    "ModeCoverage", "ModeStatistics", "discriminator_optimality_gap", "histogram_divergences", "jsd_estimate",
+    "logits_on", "mode_coverage", "mode_statistics",
     "probabilities_on", "wasserstein_distance",
 ]
 
@@ -60,6 +61,79 @@ def mode_coverage(samples, means, std: float, threshold: float = 3.0,
     counts = np.bincount(nearest[good], minlength=k)
     hq = float(good.mean()) if len(x) else 0.0
     return ModeCoverage(int((counts >= min_count).sum()), k, hq, counts)
+
+
+class ModeStatistics(NamedTuple):
+    """Result of :func:`mode_statistics`, the numbers of the VEEGAN and PacGAN tables.
+
+    modes: modes holding >= ``min_count`` (20) high-quality samples (PacGAN's rule);
+    modes_any: modes holding >= 1 high-quality sample (VEEGAN's rule); n_modes: K;
+    high_quality: fraction of all samples within 3 std of their nearest mode;
+    reverse_kl: KL(q || uniform) in nats of q, the histogram of the high-quality samples
+    over the modes (PacGAN's "reverse KL"; log K when every good sample is on one mode,
+    inf when none is good); counts: (K,) high-quality samples per mode.
+    """
+
+    modes: int
+    modes_any: int
+    n_modes: int
+    high_quality: float
+    reverse_kl: float
+    counts: np.ndarray
+
+    def __str__(self) -> str:
+        return (f"{self.modes}/{self.n_modes} modes (>= 20 HQ), {100 * self.high_quality:.1f}% high quality, "
+                f"reverse KL {self.reverse_kl:.3f}")
+
+
+def mode_statistics(samples, means, std: float, threshold: float = 3.0, min_count: int = 20) -> ModeStatistics:
+    """Modes and high-quality samples as the papers count them.
+
+    VEEGAN (Srivastava et al. 2017) and PacGAN (Lin et al. 2018), on 2,500 samples: a sample
+    is high quality (HQ) when within ``threshold`` (3) standard deviations of its nearest
+    mode; a mode is captured when it holds at least ``min_count`` HQ samples (PacGAN: 20;
+    ``modes_any`` is VEEGAN's >= 1). samples: (n, dim); means: (K, dim); std: the modes' std.
+    """
+    cov = mode_coverage(samples, means, std, threshold=threshold, min_count=min_count)
+    total = cov.counts.sum()
+    if total == 0:
+        rkl = math.inf
+    else:
+        q = cov.counts / total
+        nz = q > 0
+        rkl = float((q[nz] * np.log(q[nz] * cov.n_modes)).sum())
+    return ModeStatistics(cov.modes, int((cov.counts >= 1).sum()), cov.n_modes, cov.high_quality,
+                          max(rkl, 0.0), cov.counts)
+
+
+def histogram_divergences(real, fake, *, bins: int = 40, lim: float | None = None,
+                          eps: float = 1e-6) -> dict:
+    """KL(p_real || p_fake), the reverse KL and JS between 2-D histograms, as GAN Lab shows them.
+
+    Both sample sets (n, 2) are counted on a ``bins`` x ``bins`` grid over [-lim, lim]^2
+    (default: the largest |coordinate| of the real samples plus 10%); samples outside fall
+    into the border cells. The histograms are normalized; ``eps`` is added to every cell of
+    both before renormalizing, so an empty cell gives a large but finite KL. Nats.
+    Returns {"kl": KL(real || fake), "reverse_kl": KL(fake || real), "js": JS}.
+    """
+    real = np.asarray(real, np.float64)
+    fake = np.asarray(fake, np.float64)
+    if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != 2 or fake.shape[1] != 2:
+        raise ValueError(f"histogram_divergences needs (n, 2) samples, got {real.shape} and {fake.shape}")
+    if lim is None:
+        lim = 1.1 * float(np.abs(real).max())
+    edges = np.linspace(-lim, lim, bins + 1)
+
+    def hist(x):
+        x = np.clip(x, -lim, lim)
+        h, _, _ = np.histogram2d(x[:, 0], x[:, 1], bins=(edges, edges))
+        h = h.ravel() / max(len(x), 1) + eps
+        return h / h.sum()
+
+    p, q = hist(real), hist(fake)
+    m = 0.5 * (p + q)
+    kl = lambda a, b: float((a * np.log(a / b)).sum())
+    return {"kl": kl(p, q), "reverse_kl": kl(q, p), "js": 0.5 * kl(p, m) + 0.5 * kl(q, m)}
 
 
 def _smoothed_mixture_density(mixture, points: np.ndarray, kernel_cov: np.ndarray) -> np.ndarray:

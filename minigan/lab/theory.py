@@ -204,7 +204,7 @@ def generator_logit_gradient(d_fake, loss: str = "non-saturating") -> np.ndarray
         non-saturating  L = -log sigmoid(l):      |dL/dl| = 1 - D    -> 1 as D -> 0
     """
     from ..creation import tensor
-    from .losses import generator_loss
+    from ..gan.losses import generator_loss
 
     d = np.asarray(d_fake, np.float64).reshape(-1)
     logits = tensor((np.log(d) - np.log1p(-d))[:, None], requires_grad=True)
