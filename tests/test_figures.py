@@ -1,0 +1,97 @@
+"""Every figure-producing function and command, in a quick mode: the files exist, are PNGs
+(or a GIF with several frames) of a sensible size, and the drawings read their inputs."""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import nn, optim
+from minigan.gan import Trainer, datasets
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path) -> tuple[int, int]:
+    """(width, height) of a PNG, read from its IHDR chunk."""
+    head = Path(path).read_bytes()[:24]
+    assert head[:8] == PNG_MAGIC, f"{path} is not a PNG"
+    return struct.unpack(">II", head[16:24])
+
+
+def assert_png(path, min_w=300, min_h=200, min_bytes=10_000):
+    w, h = png_size(path)
+    size = Path(path).stat().st_size
+    assert w >= min_w and h >= min_h, f"{path}: {w}x{h} px, expected at least {min_w}x{min_h}"
+    assert size >= min_bytes, f"{path}: {size} bytes, expected a drawing of at least {min_bytes}"
+
+
+@pytest.fixture(scope="module")
+def ring_run():
+    """A tiny ring run with a Recorder: 12 iterations, 4 frames, a coarse grid."""
+    from minigan.viz import game2d
+
+    mg.manual_seed(0)
+    data = datasets.GaussianMixture.ring(8)
+    G, D = nn.mlp([2, 16, 2]), nn.mlp([2, 16, 1])
+    tr = Trainer(G, D, optim.Adam(G.parameters(), 1e-3), optim.Adam(D.parameters(), 1e-3), data,
+                 z_dim=2, batch_size=64)
+    rec = game2d.Recorder(data, 12, frames=4, n_samples=200, n_arrows=30, grid=40)
+    rec.capture(tr)
+    history = tr.train(12, callback=rec)
+    return tr, rec, history, data
+
+
+def test_recorder_keeps_frames_and_forces_match_autograd_of_the_generator_loss(ring_run):
+    from minigan.gan import losses
+    from minigan.viz import game2d
+
+    tr, rec, _, _ = ring_run
+    assert rec.iterations == [0, 4, 8, 12], rec.iterations
+    assert rec.surfaces[0].shape == (40, 40) and rec.samples[0].shape == (200, 2) and rec.forces[0].shape == (30, 2)
+    # the force of one sample alone equals its row in the batch: the per-sample gradient
+    x = rec.samples[-1][:30]
+    one = game2d.generator_force(tr.D, x[3:4], tr.g_loss)
+    np.testing.assert_allclose(rec.forces[-1][3], one[0], rtol=1e-4, atol=1e-7)
+    # and it is -(1 - D(x)) d logit/dx for the non-saturating loss: check by finite differences
+    eps = 1e-3
+    xt = x[3:4].astype(np.float64)
+    def loss_at(p):
+        return float(losses.generator_loss(tr.D(mg.tensor(p.astype(np.float32))), tr.g_loss).item())
+    fd = np.array([(loss_at(xt + eps * e) - loss_at(xt - eps * e)) / (2 * eps) for e in np.eye(2)])
+    np.testing.assert_allclose(one[0], -fd, rtol=2e-2, atol=1e-4)
+
+
+def test_two_d_figures_and_animation_are_written(ring_run, tmp_path):
+    from minigan.viz import game2d
+
+    _, rec, history, data = ring_run
+    assert_png(game2d.samples_figure(rec, tmp_path / "samples.png"), min_w=900)
+    assert_png(game2d.surfaces_figure(rec, tmp_path / "surfaces.png", data=data), min_w=900, min_h=600)
+    gif = game2d.animation(rec, tmp_path / "animation.gif", history=history)
+    assert game2d.frames_of(gif) == len(rec) == 4
+    assert 20_000 < Path(gif).stat().st_size < 3_000_000
+    assert not list(tmp_path.glob(".tmp-*")), "a temporary file was left behind"
+
+
+def test_frames_round_trip_through_npz(ring_run, tmp_path):
+    from minigan.viz import game2d
+
+    _, rec, _, _ = ring_run
+    back = game2d.Recorder.load(rec.save(tmp_path / "frames.npz"))
+    assert back.iterations == rec.iterations and back.lim == rec.lim and back.g_loss == rec.g_loss
+    np.testing.assert_array_equal(back.surfaces[2], rec.surfaces[2])
+    np.testing.assert_array_equal(back.means, rec.means)
+
+
+def test_view_limits_hold_the_data_and_ignore_far_outliers():
+    from minigan.viz.game2d import view_limits
+
+    real = np.random.default_rng(0).normal(size=(500, 2))
+    fake = np.concatenate([real * 0.5, [[1e3, 1e3]]])
+    (x0, x1), (_, y1) = view_limits(real, fake)
+    assert x0 <= real[:, 0].min() and x1 >= real[:, 0].max() and y1 >= real[:, 1].max()
+    assert x1 < 10, f"one outlier at 1000 stretched the view to {x1}"
