@@ -10,7 +10,8 @@ import pytest
 
 import minigan as mg
 from minigan import nn, optim
-from minigan.gan import Trainer, datasets
+from minigan.gan import Trainer
+from minigan.lab import datasets
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

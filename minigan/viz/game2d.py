@@ -23,8 +23,9 @@ import numpy as np
 
 from ..autograd import grad
 from ..creation import tensor
-from ..gan import losses, metrics, theory
-from ..gan.datasets import GaussianMixture
+from ..gan import losses
+from ..lab import metrics, theory
+from ..lab.datasets import GaussianMixture
 from .figures import FAKE_COLOR, REAL_COLOR, _figure, save_figure
 
 __all__ = [
