@@ -324,3 +324,160 @@ def test_a_non_finite_parameter_after_the_update_is_named():
         group["lr"] = float("inf")
     with pytest.raises(TrainingDiverged, match=r"iteration 1: parameter of D '0\.weight'"):
         trainer.step()
+
+
+# ---- checkpoints and the history log ---------------------------------------------------------
+def _resume(path, opt="adam", **kw):
+    return Trainer.resume(path, *_fresh_args(opt), z_dim=Z_DIM, batch_size=M, seed=0,
+                          noise_sampler=gaussian_noise, **kw)
+
+
+def test_history_log_after_a_crash_and_resume_equals_the_uninterrupted_runs(tmp_path):
+    a = make_trainer(checkpoint_path=tmp_path / "a" / "ckpt.npz", checkpoint_every=4)
+    (tmp_path / "a").mkdir()
+    a.train(12)
+    b_dir = tmp_path / "b"
+    b_dir.mkdir()
+    b = make_trainer(checkpoint_path=b_dir / "ckpt.npz", checkpoint_every=4)
+    b.train(10)  # checkpoint at 8, then two more iterations logged, then a "crash":
+    with open(b_dir / "metrics.jsonl", "a") as f:
+        f.write('{"iteration": 11, "d_lo')  # a line cut short by the kill
+    del b
+    assert len(History.from_jsonl(b_dir / "metrics.jsonl")) == 10  # the torn line is not a record
+    c = _resume(b_dir / "ckpt.npz", checkpoint_path=b_dir / "ckpt.npz", checkpoint_every=4)
+    assert c.iteration == 8 and len(c.history) == 8
+    assert len((b_dir / "metrics.jsonl").read_text().splitlines()) == 8  # truncated to the checkpoint
+    c.train(4)
+    assert (b_dir / "metrics.jsonl").read_bytes() == (tmp_path / "a" / "metrics.jsonl").read_bytes()
+    assert c.history == a.history == History.from_jsonl(b_dir / "metrics.jsonl")
+    for (n, p), (_, q) in zip(a.G.named_parameters(), c.G.named_parameters()):
+        assert np.array_equal(p.numpy(), q.numpy()), n
+
+
+def test_checkpoint_refers_to_the_log_instead_of_embedding_the_history(tmp_path):
+    t = make_trainer(checkpoint_path=tmp_path / "ckpt.npz", checkpoint_every=5)
+    t.train(5)
+    size_5 = (tmp_path / "ckpt.npz").stat().st_size
+    t.train(45)
+    state = mg.load(tmp_path / "ckpt.npz")
+    assert state["iteration"] == 50
+    assert state["history"] == {"log": "metrics.jsonl", "length": 50}
+    # only the iteration's digits and the rng state's numbers may differ: no record is inside
+    assert abs((tmp_path / "ckpt.npz").stat().st_size - size_5) < 64
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["iteration"] for line in lines] == list(range(1, 51))
+
+
+def test_save_checkpoint_without_a_log_starts_metrics_jsonl_beside_it(tmp_path):
+    t = make_trainer()
+    t.train(3)
+    t.save_checkpoint(tmp_path / "ckpt.npz")
+    assert History.from_jsonl(tmp_path / "metrics.jsonl") == t.history
+    t.train(2)  # and goes on appending to it
+    assert History.from_jsonl(tmp_path / "metrics.jsonl") == t.history
+    r = _resume(tmp_path / "ckpt.npz")
+    assert r.iteration == 3 and r.history == History(t.history.records[:3])
+    assert len(History.from_jsonl(tmp_path / "metrics.jsonl")) == 3  # resume took the log back
+
+
+def test_a_fresh_trainer_starts_its_log_empty(tmp_path):
+    log = tmp_path / "metrics.jsonl"
+    log.write_text('{"iteration": 1}\n{"iteration": 2}\n')
+    t = make_trainer(log_path=log)
+    t.train(1)
+    assert [r["iteration"] for r in History.from_jsonl(log)] == [1]
+    assert History.from_jsonl(log) == t.history
+
+
+def test_resume_with_a_log_cut_short_or_missing_names_both_files(tmp_path):
+    t = make_trainer(checkpoint_path=tmp_path / "ckpt.npz", checkpoint_every=3)
+    t.train(3)
+    log = tmp_path / "metrics.jsonl"
+    log.write_text("".join(log.read_text().splitlines(keepends=True)[:2]))
+    with pytest.raises(mg.serialization.CheckpointError, match=r"ckpt.npz.*metrics.jsonl' holds 2 records.*after 3"):
+        _resume(tmp_path / "ckpt.npz")
+    log.unlink()
+    with pytest.raises(mg.serialization.CheckpointError, match=r"ckpt.npz.*metrics.jsonl"):
+        _resume(tmp_path / "ckpt.npz")
+
+
+def test_history_jsonl_reader_names_a_bad_line(tmp_path):
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"a": 1}\nnot json\n{"a": 2}\n')
+    with pytest.raises(ValueError, match=r"m.jsonl', line 2"):
+        History.from_jsonl(path)
+    h = History([{"a": 1.5}, {"a": float("nan"), "b": 2.0}])
+    h.to_jsonl(path)
+    assert History.from_jsonl(path) == h and len(History.from_jsonl(path, limit=1)) == 1
+
+
+def test_resuming_from_a_plain_state_dict_says_what_the_file_is(tmp_path):
+    G, _ = make_nets()
+    mg.save(G.state_dict(), tmp_path / "g.npz")
+    with pytest.raises(mg.serialization.CheckpointError,
+                       match=r"g.npz' is not a Trainer checkpoint.*lacks 'G'.*model.load_state_dict"):
+        _resume(tmp_path / "g.npz")
+    with pytest.raises(ValueError, match="not a Trainer checkpoint"):
+        make_trainer().load_state_dict(G.state_dict())
+
+
+def test_checkpoints_with_the_history_inside_still_load(tmp_path):
+    t = make_trainer()
+    t.train(3)
+    state = t.state_dict()
+    assert state["history"] == {"records": t.history.records}  # no log: the records inline
+    state["history"] = t.history.records  # how minigan 0.1 wrote it
+    mg.save(state, tmp_path / "old.npz")
+    r = _resume(tmp_path / "old.npz")
+    assert r.iteration == 3 and r.history == t.history
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_nan_guard_catches_adams_state_overflowing_while_the_parameters_stay_finite(tmp_path):
+    # gradients ~1e22 square to inf in float32: exp_avg_sq = inf, the update m / sqrt(v) = 0,
+    # the parameters stay finite and the layer silently stops learning
+    class Huge(Ring):
+        def sample(self, n, rng):
+            return 1e22 * super().sample(n, rng)
+
+    G, D = make_nets()
+    t = Trainer(G, D, optim.Adam(G.parameters()), optim.Adam(D.parameters()), Huge(), z_dim=Z_DIM,
+                batch_size=M, noise_sampler=gaussian_noise, checkpoint_path=tmp_path / "c.npz",
+                checkpoint_every=1)
+    with pytest.raises(TrainingDiverged, match=r"iteration 1: Adam state 'exp_avg_sq' of D '2\.weight' is not finite"):
+        t.step()
+    assert all(np.isfinite(p.numpy()).all() for p in D.parameters())  # what the guard missed
+    assert not (tmp_path / "c.npz").exists()
+
+
+def test_save_checkpoint_refuses_optimizer_state_with_inf(tmp_path):
+    t = make_trainer()
+    t.train(1)
+    next(iter(t.d_optimizer.state.values()))["exp_avg_sq"][...] = np.inf
+    with pytest.raises(TrainingDiverged, match="Adam state 'exp_avg_sq' of D"):
+        t.save_checkpoint(tmp_path / "c.npz")
+    assert not (tmp_path / "c.npz").exists()
+
+
+def test_after_a_caught_divergence_the_half_iteration_is_neither_saved_nor_continued(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    t = make_trainer(checkpoint_path=path, checkpoint_every=2)
+    t.train(4)
+    from minigan.gan import trainer as trainer_module
+
+    real = trainer_module.losses.generator_loss
+    monkeypatch.setattr(trainer_module.losses, "generator_loss", lambda f, kind: f.mean() * float("nan"))
+    with pytest.raises(TrainingDiverged, match="iteration 5"):
+        t.step()  # D has stepped, the rng has moved, the iteration is not counted
+    with pytest.raises(RuntimeError, match=r"save_checkpoint: .*part-way through iteration 5.*load_checkpoint"):
+        t.save_checkpoint(tmp_path / "other.npz")
+    with pytest.raises(RuntimeError, match=r"Trainer.step: .*part-way through iteration 5"):
+        t.step()
+    assert not (tmp_path / "other.npz").exists()
+    monkeypatch.setattr(trainer_module.losses, "generator_loss", real)
+    t.load_checkpoint(path)
+    assert t.iteration == 4
+    t.train(2)
+    ref = make_trainer()
+    ref.train(6)
+    assert t.history == ref.history

@@ -14,7 +14,19 @@ on exactly where the interrupted one would have been:
     G step: noise.
 
 Each iteration returns and records a dict of floats (losses, D's outputs, V(D, G), the
-generator's logit gradient, per-parameter gradient norms), collected in a ``History``.
+generator's logit gradient, per-parameter gradient norms), collected in a ``History``
+and, with a ``log_path`` (or a checkpoint), appended to an append-only JSON-lines log.
+
+Checkpoints and the history log (what ``save_checkpoint``/``resume`` guarantee):
+
+    run/checkpoint.npz   models, optimizers, both rng states, the iteration, and a reference
+                         to the log: its path (relative to the checkpoint) and its length n
+    run/metrics.jsonl    one JSON object per iteration, written and flushed as the iteration
+                         ends: a crash loses at most the line being written
+
+``Trainer.resume("run/checkpoint.npz", ...)`` reads the first n records of the log back
+into ``history`` and truncates the log to them (records written after the checkpoint, by a
+run that then crashed, are dropped), so the resumed run's log equals an uninterrupted run's.
 """
 from __future__ import annotations
 
@@ -22,22 +34,25 @@ import json
 import math
 import os
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from .._io import atomic_write_text
 from ..autograd import grad, no_grad
+from ..backend import get_array_module
 from ..creation import float32, tensor
 from ..ops.activation import sigmoid
 from ..ops.reduce import mean
 from ..random import get_rng_state, set_rng_state
-from ..serialization import load, save
+from ..serialization import CheckpointError, load, save
 from ..tensor import Tensor
 from . import losses
 from .regularizers import gradient_penalty, r1_penalty
 
 __all__ = ["History", "Trainer", "TrainingDiverged"]
+
+LOG_NAME = "metrics.jsonl"  # the history log's name beside a checkpoint
 
 D_LOSSES = ("bce", "least-squares", "wasserstein")
 PRIORS = ("normal", "uniform")
@@ -109,6 +124,41 @@ class History:
         with open(path, encoding="utf-8") as f:
             return cls(json.load(f)["records"])
 
+    def to_jsonl(self, path: str | os.PathLike) -> None:
+        """Write the records to ``path`` as JSON lines (one object per line), atomically."""
+        atomic_write_text(path, "".join(_jsonl_line(r) for r in self.records))
+
+    @classmethod
+    def from_jsonl(cls, path: str | os.PathLike, limit: int | None = None) -> History:
+        """Read a JSON-lines log (``metrics.jsonl``, written by a Trainer or ``to_jsonl``):
+        every complete line, or the first ``limit``. A last line cut short by a crash is
+        ignored; any other line that is not a JSON object is a ValueError naming it."""
+        return cls(_read_jsonl(path, limit)[0])
+
+
+def _jsonl_line(record: dict) -> str:
+    return json.dumps(record) + "\n"
+
+
+def _read_jsonl(path: str | os.PathLike, limit: int | None = None) -> tuple[list[dict], int]:
+    """The records of a JSON-lines file (at most ``limit``) and the byte offset where the
+    last of them ends. A final line without its newline (a write cut short) is not a record."""
+    records: list[dict] = []
+    end = 0
+    with open(path, "rb") as f:
+        for number, line in enumerate(f, 1):
+            if (limit is not None and len(records) >= limit) or not line.endswith(b"\n"):
+                break
+            try:
+                record = json.loads(line)
+            except ValueError as e:
+                raise ValueError(f"history log '{os.fspath(path)}', line {number}: not JSON ({e})") from None
+            if not isinstance(record, dict):
+                raise ValueError(f"history log '{os.fspath(path)}', line {number}: not a JSON object")
+            records.append(record)
+            end += len(line)
+    return records, end
+
 
 def _records_equal(a: list[dict], b: list[dict]) -> bool:
     # NaN == NaN here: two identical runs that record a NaN are still identical
@@ -152,6 +202,22 @@ class Trainer:
         noise_sampler: ``callable(n, rng) -> np.ndarray (n, z_dim)`` replacing ``prior``.
         checkpoint_path, checkpoint_every: save a checkpoint every so many iterations
             (0: never automatically).
+        log_path: the history log, a JSON-lines file to which every iteration's record is
+            appended (and flushed) as the iteration ends. Default: ``metrics.jsonl`` beside
+            ``checkpoint_path`` when one is given, else none until the first
+            ``save_checkpoint(path)``, which starts ``metrics.jsonl`` beside ``path``.
+            A fresh trainer starts the log empty; a resumed one continues it.
+
+    A run that can crash and go on (what a command line tool needs)::
+
+        trainer = Trainer(G, D, opt_g, opt_d, data, z_dim=2,
+                          checkpoint_path="run/checkpoint.npz", checkpoint_every=500)
+        trainer.train(10_000)          # run/metrics.jsonl grows by one line per iteration
+        # ... after a crash, with freshly built G, D, opt_g, opt_d:
+        trainer = Trainer.resume("run/checkpoint.npz", G, D, opt_g, opt_d, data, z_dim=2,
+                                 checkpoint_path="run/checkpoint.npz", checkpoint_every=500)
+        trainer.train(10_000 - trainer.iteration)   # bit for bit the uninterrupted run
+        History.from_jsonl("run/metrics.jsonl")     # every iteration's record, for figures
     """
 
     def __init__(self, generator, discriminator, g_optimizer, d_optimizer, data, *,
@@ -161,7 +227,7 @@ class Trainer:
                  clip: float | None = None, seed: int = 0, device=None, dtype=float32,
                  noise_sampler: Callable[[int, np.random.Generator], np.ndarray] | None = None,
                  checkpoint_path: str | os.PathLike | None = None,
-                 checkpoint_every: int = 0) -> None:
+                 checkpoint_every: int = 0, log_path: str | os.PathLike | None = None) -> None:
         if d_loss not in D_LOSSES:
             raise ValueError(f"Trainer: unknown d_loss {d_loss!r}; valid are {', '.join(D_LOSSES)}")
         if g_loss is None:
@@ -208,6 +274,12 @@ class Trainer:
         self.device = device
         self.noise_sampler = noise_sampler
         self.checkpoint_path, self.checkpoint_every = checkpoint_path, int(checkpoint_every)
+        if log_path is None and checkpoint_path is not None:
+            log_path = _beside(checkpoint_path, LOG_NAME)
+        self.log_path = None if log_path is None else os.fspath(log_path)
+        self._log: IO[str] | None = None  # the log, open for appending after the first record
+        self._log_holds_history = False  # the log file already holds exactly ``history``
+        self._partial: str | None = None  # what stopped part-way ("iteration 5"), if anything
         self.iteration = 0
         self.history = History()
 
@@ -261,7 +333,7 @@ class Trainer:
         loss.backward()
         self._d_norms = self._grad_norms(self.D, "D")
         self.d_optimizer.step()
-        self._check_parameters(self.D, "D", self._it)
+        self._check_finite(self.D, self.d_optimizer, "D", self._it)
         if self.clip is not None:
             losses.clip_weights_(self.D, self.clip)
         return d_loss, real_out.detach(), fake_out.detach()
@@ -279,7 +351,7 @@ class Trainer:
             p.grad = g
         self._g_norms = self._grad_norms(self.G, "G")
         self.g_optimizer.step()
-        self._check_parameters(self.G, "G", self._it)
+        self._check_finite(self.G, self.g_optimizer, "G", self._it)
         # per-sample |d loss_i / d logit_i| (= m |dL_G / d logit_i| for the mean loss), so
         # that it reads the same at any batch size: D(G(z)) for minimax, 1 - D(G(z)) for NS
         logit_grad = float(np.abs(_host(grads[0].array)).mean()) * fake_out.array.size
@@ -296,9 +368,14 @@ class Trainer:
         -L_D for least-squares. g_logit_grad: mean per-sample |d loss_i / d logit_i| of the
         last G step. Gradient norms (L2, per parameter) are those of each player's last step.
         Raises TrainingDiverged on a NaN or inf in a loss or a gradient (before the update
-        that would use it) or in a parameter after an update; no checkpoint is written then.
+        that would use it) or in a parameter or the optimizer's state after an update; no
+        checkpoint is written then. A step that raises (or is interrupted) leaves the trainer
+        part-way through an iteration: ``step`` and ``save_checkpoint`` then refuse until a
+        checkpoint is loaded.
         """
+        self._refuse_if_partial("step")
         self._it = self.iteration + 1
+        self._partial = f"iteration {self._it}"  # until the iteration is whole
         for _ in range(self.k_d):
             d_loss, real_out, fake_out = self._discriminator_step()
         for _ in range(self.k_g):
@@ -318,7 +395,9 @@ class Trainer:
         record.update(self._g_norms)
         record.update(self._d_norms)
         self.iteration = self._it
+        self._append_log(record)  # first: opening the log writes the history before it
         self.history.append(record)
+        self._partial = None
         if self.checkpoint_every and self.iteration % self.checkpoint_every == 0:
             self.save_checkpoint(self.checkpoint_path)
         return record
@@ -370,56 +449,223 @@ class Trainer:
         return norms
 
     @staticmethod
-    def _check_parameters(module, player: str, iteration: int) -> None:
-        """Raise TrainingDiverged if a parameter of ``module`` is NaN or inf (a finite
-        gradient times a too large learning rate gets there)."""
+    def _check_finite(module, optimizer, player: str, iteration: int) -> None:
+        """Raise TrainingDiverged if a parameter or buffer of ``module``, or the optimizer's
+        state for a parameter, holds a NaN or inf. A finite gradient times a too large
+        learning rate breaks a parameter; too large gradients overflow Adam's exp_avg_sq
+        while the parameters stay finite (and then stop moving)."""
+        named = []
         for name, p in module.named_parameters():
-            if not bool(p._xp().isfinite(p.array).all()):
-                raise TrainingDiverged(
-                    f"training diverged at iteration {iteration}: parameter of {player} "
-                    f"'{name}' is not finite after the optimizer step (learning rate too large?)"
-                )
+            named.append((f"parameter of {player} '{name}'", p.array))
+            for key, v in (optimizer.state.get(p) or {}).items():
+                if hasattr(v, "dtype") and v.dtype.kind in "fc":
+                    named.append((f"{type(optimizer).__name__} state '{key}' of {player} '{name}'", v))
+        for name, b in module.named_buffers():
+            if b.array.dtype.kind in "fc":
+                named.append((f"buffer of {player} '{name}'", b.array))
+        bad = _first_non_finite(named)
+        if bad is not None:
+            raise TrainingDiverged(
+                f"training diverged at iteration {iteration}: {bad} is not finite after the "
+                "optimizer step (learning rate or inputs too large?)"
+            )
+
+    # ---- the history log ----------------------------------------------------------------
+    def _append_log(self, record: dict) -> None:
+        if self.log_path is None:
+            return
+        if self._log is None:
+            self._open_log()
+        self._log.write(_jsonl_line(record))  # line-buffered: on disk (in the OS) at the newline
+
+    def _open_log(self) -> None:
+        """Open the log for appending; unless it is known to hold exactly ``history`` (a log
+        just read back by load_state_dict), write ``history`` to it first (a fresh trainer:
+        an empty log, whatever an earlier run left there)."""
+        if not self._log_holds_history:
+            folder = os.path.dirname(os.path.abspath(self.log_path))
+            os.makedirs(folder, exist_ok=True)
+            self.history.to_jsonl(self.log_path)
+            self._log_holds_history = True
+        self._log = open(self.log_path, "a", encoding="utf-8", buffering=1)
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def _sync_log(self) -> None:
+        """Make the log hold ``history`` on disk (fsynced), before a checkpoint refers to it."""
+        if self._log is None:
+            self._open_log()
+        self._log.flush()
+        os.fsync(self._log.fileno())
 
     # ---- checkpoints -------------------------------------------------------------------
+    def _refuse_if_partial(self, what: str) -> None:
+        if self._partial is not None:
+            raise RuntimeError(
+                f"Trainer.{what}: the trainer stopped part-way through {self._partial} (it raised "
+                "or was interrupted: some models, optimizers or random streams may have moved "
+                "on and others not), so its state is not one that training passes through. "
+                "Load a checkpoint (trainer.load_checkpoint(path)) to go on from a consistent state."
+            )
+
     def state_dict(self) -> dict:
         """Everything needed to continue bit for bit: both modules, both optimizers, the
-        trainer's rng state, minigan's global rng state, the iteration and the history."""
+        trainer's rng state, minigan's global rng state, the iteration, and the history: a
+        reference ``{"log": path, "length": n}`` to the first n records of the history log,
+        or ``{"records": [...]}`` for a trainer without a log."""
+        if self.log_path is not None:
+            history = {"log": os.path.abspath(self.log_path), "length": len(self.history)}
+        else:
+            history = {"records": [dict(r) for r in self.history.records]}
         return {
             "G": self.G.state_dict(), "D": self.D.state_dict(),
             "opt_g": self.g_optimizer.state_dict(), "opt_d": self.d_optimizer.state_dict(),
             "iteration": self.iteration,
             "rng": self.rng.bit_generator.state,  # PCG64 state: 128-bit ints, kept exactly
             "mg_rng": get_rng_state(),  # for modules that draw from it (dropout)
-            "history": self.history.records,
+            "history": history,
         }
 
     def load_state_dict(self, state: dict) -> None:
-        """Restore a ``state_dict`` (modules, optimizers, rng states, iteration, history)."""
+        """Restore a ``state_dict`` (modules, optimizers, rng states, iteration, history).
+
+        A history log reference reads the log's first n records back and, when this
+        trainer goes on writing to that log, truncates it to them. Raises ValueError for
+        a dict that is not a Trainer state (a model's state dict, say)."""
+        problem = _not_trainer_state(state)
+        if problem:
+            raise ValueError(f"Trainer.load_state_dict: {problem}")
+        history, log = self._read_history(state.get("history", []), int(state["iteration"]))
+        self._partial = "a load_state_dict"  # until everything below is in
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.g_optimizer.load_state_dict(state["opt_g"])
         self.d_optimizer.load_state_dict(state["opt_d"])
         self.iteration = int(state["iteration"])
         self.rng.bit_generator.state = state["rng"]
-        set_rng_state(state["mg_rng"])
-        self.history = History(state["history"])
+        if "mg_rng" in state:
+            set_rng_state(state["mg_rng"])
+        self.history = History(history)
+        self._close_log()
+        if log is not None and self.log_path is None:
+            self.log_path = log  # go on writing the log the checkpoint refers to
+        self._log_holds_history = False
+        if log is not None and os.path.abspath(self.log_path) == log:
+            # drop what a run that went on past this checkpoint (and crashed) wrote after it
+            _, end = _read_jsonl(log, len(history))
+            if os.path.getsize(log) > end:
+                os.truncate(log, end)
+            self._log_holds_history = True
+        self._partial = None
+
+    @staticmethod
+    def _read_history(ref, iteration: int) -> tuple[list[dict], str | None]:
+        """(records, the log's absolute path or None) for a state's "history" entry."""
+        if isinstance(ref, list):  # checkpoints of minigan 0.1 held the records inline
+            return ref, None
+        if "records" in ref:
+            return list(ref["records"]), None
+        log, n = os.path.abspath(ref["log"]), int(ref["length"])
+        try:
+            records, _ = _read_jsonl(log, n)
+        except (OSError, ValueError) as e:
+            raise CheckpointError(f"could not read the history log '{log}': {e}") from e
+        if len(records) < n:
+            raise CheckpointError(
+                f"the history log '{log}' holds {len(records)} records, but the checkpoint was "
+                f"written after {n}: the log was cut short or replaced"
+            )
+        if n and records[-1].get("iteration", iteration) != iteration:
+            raise CheckpointError(
+                f"the history log '{log}' does not belong to this checkpoint: its record {n} is "
+                f"of iteration {records[-1].get('iteration')}, the checkpoint of iteration {iteration}"
+            )
+        return records, log
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
         """Write ``state_dict()`` to ``path`` with mg.save (atomic: a crash leaves the old
-        file whole). Refuses, with TrainingDiverged, if a parameter is not finite."""
-        for player, module in (("G", self.G), ("D", self.D)):
-            self._check_parameters(module, player, self.iteration)
-        save(self.state_dict(), path)
+        file whole), after the history log is on disk; the checkpoint refers to the log by
+        its path relative to ``path``'s folder. Without a log yet, ``metrics.jsonl`` beside
+        ``path`` becomes the log. Refuses, with TrainingDiverged, if a parameter, a buffer
+        or the optimizers' state is not finite, and with RuntimeError part-way through an
+        iteration (after a step raised)."""
+        self._refuse_if_partial("save_checkpoint")
+        for player, module, opt in (("G", self.G, self.g_optimizer), ("D", self.D, self.d_optimizer)):
+            self._check_finite(module, opt, player, self.iteration)
+        if self.log_path is None:
+            self.log_path = _beside(path, LOG_NAME)
+        self._sync_log()
+        state = self.state_dict()
+        folder = os.path.dirname(os.path.abspath(path))
+        log = state["history"]["log"]
+        try:
+            state["history"]["log"] = os.path.relpath(log, folder)
+        except ValueError:  # another drive (Windows): keep the absolute path
+            pass
+        save(state, path)
 
     def load_checkpoint(self, path: str | os.PathLike) -> Trainer:
-        """Load a checkpoint written by ``save_checkpoint`` into this trainer; returns it."""
-        self.load_state_dict(load(path))
+        """Load a checkpoint written by ``save_checkpoint`` into this trainer; returns it.
+        Its history log is found relative to ``path``'s folder. Raises CheckpointError
+        naming ``path`` for a file that is not a Trainer checkpoint or whose log is missing."""
+        path = os.fspath(path)
+        state = load(path)
+        problem = _not_trainer_state(state)
+        if problem:
+            raise CheckpointError(f"Trainer.load_checkpoint: '{path}' {problem}")
+        ref = state["history"]
+        if isinstance(ref, dict) and isinstance(ref.get("log"), str):
+            ref["log"] = os.path.join(os.path.dirname(os.path.abspath(path)), ref["log"])
+        try:
+            self.load_state_dict(state)
+        except CheckpointError as e:
+            raise CheckpointError(f"Trainer.load_checkpoint: '{path}': {e}") from e
         return self
 
     @classmethod
     def resume(cls, path: str | os.PathLike, *args, **kwargs) -> Trainer:
         """``Trainer(*args, **kwargs)`` with the checkpoint at ``path`` loaded into it."""
         return cls(*args, **kwargs).load_checkpoint(path)
+
+
+def _beside(path: str | os.PathLike, name: str) -> str:
+    return os.path.join(os.path.dirname(os.fspath(path)), name)
+
+
+def _not_trainer_state(state) -> str | None:
+    """Why ``state`` is not a Trainer state dict (None if it is one)."""
+    required = ("G", "D", "opt_g", "opt_d", "iteration", "rng")
+    if not isinstance(state, dict):
+        return f"is not a Trainer checkpoint: it holds a {type(state).__name__}, not a dict"
+    missing = [k for k in required if k not in state]
+    if not missing:
+        return None
+    keys = list(state)
+    shown = ", ".join(repr(k) for k in keys[:6]) + (", ..." if len(keys) > 6 else "")
+    hint = " (a model's state dict? load it with model.load_state_dict)" if all(
+        isinstance(k, str) and "." in k for k in keys) and keys else ""
+    return (f"is not a Trainer checkpoint (written by Trainer.save_checkpoint): it lacks "
+            f"{', '.join(repr(k) for k in missing)}; its keys are {shown or 'none'}{hint}")
+
+
+def _first_non_finite(named: list) -> str | None:
+    """The name of the first array in ``named`` ((name, array) pairs) holding a NaN or an
+    inf, or None; one device synchronization for CuPy arrays, however many there are."""
+    if not named:
+        return None
+    xp = get_array_module(named[0][1])
+    if xp is np:
+        for name, a in named:
+            if not np.isfinite(a).all():
+                return name
+        return None
+    flags = xp.stack([xp.isfinite(a).all() for _, a in named])
+    if bool(flags.all()):
+        return None
+    return named[int(xp.argmin(flags))][0]
 
 
 def _host(a) -> np.ndarray:
