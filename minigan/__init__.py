@@ -7,7 +7,7 @@ measuring how backpropagation drives the GAN minimax game.
 """
 from __future__ import annotations
 
-from . import backend, functional, ops
+from . import backend, cuda, functional, ops
 from .autograd import (
     backward,
     detect_anomaly,
@@ -17,8 +17,9 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .backend import cuda, set_default_device
+from .backend import set_default_device
 from .backend.device import Device
+from .backend.threads import get_num_threads, set_num_threads
 from .creation import (
     arange,
     as_tensor,
@@ -89,8 +90,9 @@ from .ops import (
     var,
     where,
 )
-from .random import get_rng_state, manual_seed, set_rng_state
+from .random import Generator, get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor
+from .tensor_types import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor
 
 device = Device
 __version__ = "0.1.0"
@@ -100,7 +102,7 @@ def __getattr__(name):
     # nn, optim, gan, lab, viz load on first use: `import minigan` stays light
     import importlib
 
-    if name in ("nn", "optim", "gan", "lab", "viz", "serialization"):
+    if name in ("nn", "optim", "gan", "lab", "viz", "serialization", "utils"):
         return importlib.import_module(f".{name}", __name__)
     if name in ("save", "load"):
         return getattr(importlib.import_module(".serialization", __name__), name)

@@ -10,6 +10,7 @@ needs no recursion. Each op's backward is written in Tensor ops: run with grad m
 from __future__ import annotations
 
 import sys
+import warnings
 from contextlib import contextmanager
 from operator import attrgetter
 
@@ -298,14 +299,22 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
-         allow_unused: bool = False):
+         only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
+         materialize_grads: bool = False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple.
 
     Leaves' ``.grad`` are left untouched. With ``create_graph=True`` the gradients carry a
     graph of their own, so they can be differentiated again (gradient penalties, R1).
     An input that ``outputs`` does not depend on raises unless ``allow_unused=True``,
-    in which case its gradient is None.
+    in which case its gradient is None (zeros with ``materialize_grads=True``).
+    ``only_inputs`` is accepted and ignored, as in PyTorch.
     """
+    if is_grads_batched:
+        raise NotImplementedError("grad(): is_grads_batched=True is not supported in minigan")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("Expected allow_unused to be True or not passed when materialize_grads=True, "
+                         "but got: allow_unused=False.")
+    allow_unused = bool(allow_unused) or materialize_grads
     outputs, grads = _roots_and_grads(outputs, grad_outputs, "grad")
     single = isinstance(inputs, Tensor)
     inputs = (inputs,) if single else tuple(inputs)
@@ -328,6 +337,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
             )
         if g is not None and g.shape != t.shape:
             raise RuntimeError(f"internal error: gradient shape {g.shape} for input shape {t.shape}")
+        if g is None and materialize_grads:
+            g = Tensor._wrap(t._xp().zeros_like(t.array))
         result.append(g)
     return tuple(result)
 
@@ -370,3 +381,25 @@ def _roots_and_grads(tensors, grad_tensors, who):
                 )
         out.append(g)
     return tensors, out
+
+
+class _VariableMeta(type):
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Tensor)
+
+    def __call__(cls, data, requires_grad: bool = False, volatile: bool = False):
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Variable data has to be a tensor, but got {type(data).__name__}")
+        if volatile:
+            if requires_grad:
+                raise RuntimeError("Variable can't be volatile and require_grad at the same time!")
+            warnings.warn("volatile was removed and now has no effect. Use `with torch.no_grad():` instead.",
+                          stacklevel=2)
+        return data.detach().requires_grad_(bool(requires_grad))
+
+
+class Variable(metaclass=_VariableMeta):
+    """PyTorch's deprecated wrapper, kept so old code runs: ``Variable(t, requires_grad=False)``
+    returns ``t.detach()`` (sharing storage) with ``requires_grad`` set, exactly what PyTorch
+    does today; ``volatile`` is accepted and ignored with a warning; every Tensor is an
+    instance of Variable."""

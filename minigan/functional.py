@@ -8,14 +8,15 @@ from .ops._util import const
 from .ops.activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from .ops.linalg import linear
 from .ops.loss import bce_with_logits
+from .ops.shape import Embedding
 from .random import default_generator
-from .tensor import Tensor
+from .tensor import Tensor, _apply, not_tensor_error
 
 logsigmoid = log_sigmoid  # the spelling of torch.nn.functional
 
 __all__ = [
-    "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "elu", "leaky_relu",
-    "linear", "log_sigmoid", "logsigmoid", "mse_loss", "relu", "sigmoid", "softplus", "tanh",
+    "binary_cross_entropy", "binary_cross_entropy_with_logits", "dropout", "elu", "embedding", "leaky_relu",
+    "l1_loss", "linear", "log_sigmoid", "logsigmoid", "mse_loss", "relu", "sigmoid", "softplus", "tanh",
 ]
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -35,6 +36,8 @@ def _check_reduction(name: str, reduction: str) -> None:
 
 
 def _as_target(name: str, target, input: Tensor, what: str = "target") -> Tensor:
+    if not isinstance(input, Tensor):
+        raise not_tensor_error(name, "input", 1, input)
     target = const(target, input) if not isinstance(target, Tensor) else target
     if target.dtype != input.dtype and target.dtype.kind in "fiub":
         target = target.to(dtype=input.dtype)
@@ -106,9 +109,9 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
     return _reduce(loss, reduction)
 
 
-def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
-    """Mean squared error (input - target)^2, reduced; the shapes must match."""
-    name = "mse_loss"
+def _difference(name: str, input: Tensor, target, reduction: str) -> Tensor:
+    """input - target for the regression losses, whose shapes must match (PyTorch only warns
+    and broadcasts, which silently averages the wrong pairs)."""
     _check_reduction(name, reduction)
     target = _as_target(name, target, input)
     if target.shape != input.shape:
@@ -116,14 +119,59 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
             f"{name}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} "
             "differ; reshape one so that they match"
         )
-    d = input - target
+    return input - target
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Mean squared error (input - target)^2, reduced; the shapes must match."""
+    d = _difference("mse_loss", input, target, reduction)
     return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
+    """Mean absolute error |input - target|, reduced; the shapes must match."""
+    return _reduce(arith.abs(_difference("l1_loss", input, target, reduction)), reduction)
+
+
+def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,
+              norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> Tensor:
+    """Rows of ``weight`` (num_embeddings, dim) at the integer ``input`` (*): output (*, dim).
+
+    The row ``padding_idx`` gets no gradient. ``sparse`` is accepted (the gradient is dense);
+    ``max_norm`` and ``scale_grad_by_freq`` are not supported.
+    """
+    if not isinstance(input, Tensor):
+        raise not_tensor_error("embedding", "indices", 2, input)
+    if not isinstance(weight, Tensor):
+        raise not_tensor_error("embedding", "weight", 1, weight)
+    if max_norm is not None or scale_grad_by_freq:
+        raise NotImplementedError("embedding: max_norm and scale_grad_by_freq are not supported in minigan")
+    if input.dtype.kind not in "iu":
+        raise RuntimeError(
+            "Expected tensor for argument #1 'indices' to have one of the following scalar types: "
+            f"Long, Int; but got {input.dtype} instead (while checking arguments for embedding)"
+        )
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
+    n = weight.shape[0]
+    idx = input.array
+    if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):
+        raise IndexError(
+            f"index out of range in self: embedding indices must be in [0, {n}), "
+            f"got values from {int(idx.min())} to {int(idx.max())}"
+        )
+    if padding_idx is not None:
+        padding_idx = padding_idx + n if padding_idx < 0 else padding_idx
+    idx = weight._xp().asarray(idx)
+    return _apply(Embedding, (idx, padding_idx), weight)
 
 
 def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not isinstance(input, Tensor):
+        raise not_tensor_error("dropout", "input", 1, input)
     if not training or p == 0.0:
         return input
     if p == 1.0:

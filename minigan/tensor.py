@@ -19,6 +19,7 @@ _ndarray = np.ndarray
 _next_seq = itertools.count().__next__
 _new = object.__new__
 _FLOAT_KINDS = "fc"
+_PY_DATA = (list, tuple, int, float, bool)
 _SWAP_LAST = {n: tuple(range(n - 2)) + (n - 1, n - 2) for n in range(2, 8)}
 
 
@@ -35,7 +36,12 @@ class Tensor:
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators
     __array_priority__ = 1000
 
-    def __init__(self, data, requires_grad: bool = False):
+    def __init__(self, data=(), *size, requires_grad: bool = False):
+        if size or (isinstance(data, _PY_DATA) and not isinstance(data, np.generic)):
+            # PyTorch's legacy forms: Tensor(2, 3) (zeros here), Tensor([1, 2]) (float32), Tensor()
+            from .tensor_types import legacy_array
+
+            data = legacy_array((data, *size))
         if isinstance(data, Tensor):
             data = data.array
         if not isinstance(data, _ndarray) and backend.get_array_module(data) is np:
@@ -335,6 +341,24 @@ def _fix_array(array):
     return array
 
 
+def type_name(x) -> str:
+    """``numpy.ndarray``, ``list``: a type as PyTorch's argument errors name it."""
+    t = type(x)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__.split('.')[0]}.{t.__qualname__}"
+
+
+def not_tensor_error(fn: str, arg: str, position: int, value) -> TypeError:
+    """The TypeError for a non-Tensor argument, in PyTorch's words."""
+    return TypeError(f"{fn}(): argument '{arg}' (position {position}) must be Tensor, not {type_name(value)}")
+
+
+def _input_error(op, inputs) -> TypeError:
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            return not_tensor_error(op.name, "input" if i == 0 else f"input{i}", i + 1, t)
+    return None
+
+
 def _device_error(op, inputs):
     devs = [str(t.device) for t in inputs]
     return RuntimeError(
@@ -347,10 +371,17 @@ def _apply(op, ctx, *inputs):
     """Run ``op`` on the inputs' arrays and, if grad mode is on and an input requires
     grad, record the op on the result."""
     if len(inputs) == 1:
-        out = op.forward(ctx, inputs[0].array)
+        try:
+            arr = inputs[0].array
+        except AttributeError:
+            raise _input_error(op, inputs) from None
+        out = op.forward(ctx, arr)
         rg = inputs[0]._rg
     else:
-        arrays = [t.array for t in inputs]
+        try:
+            arrays = [t.array for t in inputs]
+        except AttributeError:
+            raise _input_error(op, inputs) from None
         t0 = type(arrays[0])
         for a in arrays:
             if type(a) is not t0:

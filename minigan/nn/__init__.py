@@ -5,10 +5,13 @@ import sys
 
 from .. import functional
 from . import init
+from .containers import ModuleDict, ModuleList
 from .layers import (
     ELU,
     BatchNorm1d,
     Dropout,
+    Embedding,
+    Flatten,
     Identity,
     LeakyReLU,
     Linear,
@@ -17,7 +20,9 @@ from .layers import (
     Sigmoid,
     Softplus,
     Tanh,
+    Unflatten,
 )
+from .loss import BCELoss, BCEWithLogitsLoss, L1Loss, MSELoss
 from .mlp import mlp
 from .module import Module, Parameter
 
@@ -26,18 +31,27 @@ sys.modules[__name__ + ".functional"] = functional
 
 __all__ = [
     "ELU",
+    "BCELoss",
+    "BCEWithLogitsLoss",
     "BatchNorm1d",
     "Dropout",
+    "Embedding",
+    "Flatten",
     "Identity",
+    "L1Loss",
+    "MSELoss",
     "LeakyReLU",
     "Linear",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
     "ReLU",
     "Sequential",
     "Sigmoid",
     "Softplus",
     "Tanh",
+    "Unflatten",
     "functional",
     "init",
     "mlp",

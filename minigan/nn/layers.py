@@ -12,7 +12,7 @@ from ..autograd import _Mode
 from ..backend import default_device
 from ..backend.device import parse_device, to_device
 from ..ops import activation as A
-from ..tensor import Tensor
+from ..tensor import Tensor, not_tensor_error
 from . import init
 from .module import Module, Parameter
 
@@ -20,6 +20,8 @@ __all__ = [
     "ELU",
     "BatchNorm1d",
     "Dropout",
+    "Embedding",
+    "Flatten",
     "Identity",
     "LeakyReLU",
     "Linear",
@@ -28,6 +30,7 @@ __all__ = [
     "Sigmoid",
     "Softplus",
     "Tanh",
+    "Unflatten",
 ]
 
 
@@ -62,6 +65,8 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise not_tensor_error("linear", "input", 1, x)
         shape = x.array.shape
         if not shape or shape[-1] != self.in_features:
             raise ValueError(
@@ -83,6 +88,119 @@ class Identity(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return x
+
+
+class Flatten(Module):
+    """Flatten dimensions start_dim..end_dim into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise not_tensor_error("flatten", "input", 1, x)
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size``: (N, 784) -> (N, 1, 28, 28) with
+    ``Unflatten(1, (1, 28, 28))``; one size may be -1."""
+
+    def __init__(self, dim: int, unflattened_size) -> None:
+        super().__init__()
+        if not isinstance(dim, int):
+            raise TypeError(f"invalid argument dim: expected an int, got {type(dim).__name__}")
+        if not isinstance(unflattened_size, (tuple, list)) or not all(isinstance(s, int) for s in unflattened_size):
+            raise TypeError("unflattened_size must be a tuple of ints, but found "
+                            f"{unflattened_size!r}")
+        self.dim = dim
+        self.unflattened_size = tuple(unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise not_tensor_error("unflatten", "input", 1, x)
+        shape = x.shape
+        if not -len(shape) <= self.dim < max(len(shape), 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-len(shape)}, "
+                             f"{len(shape) - 1}], but got {self.dim})")
+        d = self.dim % len(shape)
+        sizes = list(self.unflattened_size)
+        known = math.prod(s for s in sizes if s != -1)
+        if sizes.count(-1) == 1 and known and shape[d] % known == 0:
+            sizes[sizes.index(-1)] = shape[d] // known
+        if sizes.count(-1) or math.prod(sizes) != shape[d]:
+            raise RuntimeError(f"unflatten: Provided sizes {list(self.unflattened_size)} don't multiply up "
+                               f"to the size of dim {self.dim} ({shape[d]}) in the input tensor")
+        return x.reshape(shape[:d] + tuple(sizes) + shape[d + 1:])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+class Embedding(Module):
+    """A lookup table: integer indices (*) -> rows of ``weight`` (*, embedding_dim).
+
+    ``weight`` has shape (num_embeddings, embedding_dim), initialised N(0, 1) as in PyTorch;
+    the row ``padding_idx`` (if given) starts at zero and gets no gradient. Used for the
+    class labels of conditional GANs.
+    """
+
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False,
+                 device=None, dtype=None) -> None:
+        super().__init__()
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        if padding_idx is not None:
+            if not -self.num_embeddings <= padding_idx < self.num_embeddings:
+                raise ValueError(f"Padding_idx must be within num_embeddings: padding_idx={padding_idx} "
+                                 f"for num_embeddings={self.num_embeddings}")
+            padding_idx %= self.num_embeddings
+        if max_norm is not None or scale_grad_by_freq:
+            raise NotImplementedError("Embedding: max_norm and scale_grad_by_freq are not supported in minigan")
+        self.padding_idx = padding_idx
+        self.max_norm = max_norm
+        self.norm_type = norm_type
+        self.scale_grad_by_freq = scale_grad_by_freq
+        self.sparse = sparse
+        if _weight is None:
+            self.weight = Parameter(_empty((self.num_embeddings, self.embedding_dim), dtype, device),
+                                    requires_grad=not _freeze)
+            self.reset_parameters()
+        else:
+            if tuple(_weight.shape) != (self.num_embeddings, self.embedding_dim):
+                raise ValueError("Shape of weight does not match num_embeddings and embedding_dim: "
+                                 f"{tuple(_weight.shape)} vs ({self.num_embeddings}, {self.embedding_dim})")
+            self.weight = Parameter(_weight, requires_grad=not _freeze)
+
+    def reset_parameters(self) -> None:
+        init.normal_(self.weight)
+        if self.padding_idx is not None:
+            self.weight.array[self.padding_idx] = 0
+
+    def forward(self, input: Tensor) -> Tensor:
+        return F.embedding(input, self.weight, self.padding_idx)
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Tensor, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, sparse: bool = False) -> Embedding:
+        """An Embedding whose weight is ``embeddings`` (2-D), frozen unless ``freeze=False``."""
+        if embeddings.ndim != 2:
+            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+        rows, cols = embeddings.shape
+        return cls(rows, cols, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
+                   _weight=embeddings, _freeze=freeze)
+
+    def extra_repr(self) -> str:
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
 
 class ReLU(Module):
@@ -220,6 +338,8 @@ class BatchNorm1d(Module):
             init.zeros_(self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
+        if not isinstance(x, Tensor):
+            raise not_tensor_error("batch_norm", "input", 1, x)
         shape = x.array.shape
         if len(shape) not in (2, 3) or shape[1] != self.num_features:
             raise ValueError(

@@ -112,6 +112,25 @@ class IndexAdd(Op):
         return _apply(Index, out._ctx[1], g)
 
 
+class Embedding(Op):
+    """weight[indices] (rows of a lookup table); the gradient adds g into the rows that were
+    looked up (repeats accumulate), except the ``padding_idx`` row, which gets none."""
+
+    name = "embedding"
+
+    @staticmethod
+    def forward(ctx, w):
+        return w[ctx[0]]
+
+    @staticmethod
+    def backward(out, g):
+        idx, padding_idx = out._ctx
+        if padding_idx is not None:
+            keep = (idx != padding_idx)[..., None].astype(g.array.dtype)
+            g = g * Tensor._wrap(keep)
+        return _apply(IndexAdd, (out._parents[0].array.shape, idx), g)
+
+
 class Cat(Op):
     name = "cat"
 
