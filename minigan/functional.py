@@ -152,7 +152,9 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max
             f"Long, Int; but got {input.dtype} instead (while checking arguments for embedding)"
         )
     if weight.ndim != 2:
-        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}")
+        raise ValueError(
+            f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}"
+        )
     n = weight.shape[0]
     idx = input.array
     if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= n):

@@ -36,7 +36,9 @@ class Dataset:
     """A map-style dataset: subclasses define ``__getitem__(index)`` and ``__len__``."""
 
     def __getitem__(self, index):
-        raise NotImplementedError(f"Subclasses of Dataset should implement __getitem__ ({type(self).__name__} does not)")
+        raise NotImplementedError(
+            f"Subclasses of Dataset should implement __getitem__ ({type(self).__name__} does not)"
+        )
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
@@ -108,7 +110,7 @@ def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Su
     """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1)."""
     n = len(dataset)
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
-        counts = [int(math.floor(n * f)) for f in lengths]
+        counts = [math.floor(n * f) for f in lengths]
         for i in range(n - sum(counts)):  # the remainder goes round-robin, as in PyTorch
             counts[i % len(counts)] += 1
         lengths = counts
@@ -239,7 +241,7 @@ def default_collate(batch):
 
     Tensors and NumPy arrays are stacked along a new first dimension (shapes must match);
     Python ints become an int64 tensor, floats float64, bools bool; NumPy scalars keep
-    their dtype; strings stay a list; dicts and tuples/lists are collated field by field
+    their dtype; strings are returned as they are; dicts and tuples/lists are collated field by field
     (tuples and lists come back as lists, namedtuples as namedtuples).
     """
     elem = batch[0]
@@ -262,7 +264,7 @@ def default_collate(batch):
     if isinstance(elem, numbers.Number):
         return _tensor(list(batch))
     if isinstance(elem, (str, bytes)):
-        return list(batch)
+        return batch
     if isinstance(elem, collections.abc.Mapping):
         fields = {key: default_collate([d[key] for d in batch]) for key in elem}
         try:
@@ -270,12 +272,12 @@ def default_collate(batch):
         except TypeError:  # a Mapping that cannot be built from a dict
             return fields
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
-        return type(elem)(*(default_collate(list(s)) for s in zip(*batch)))
+        return type(elem)(*(default_collate(s) for s in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         n = len(elem)
         if any(len(e) != n for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(s)) for s in zip(*batch)]
+        return [default_collate(s) for s in zip(*batch)]
     raise TypeError(_COLLATE_TYPES.format(type(elem)))
 
 
