@@ -7,6 +7,14 @@ from collections.abc import Callable
 from typing import IO
 
 
+def default_file_mode() -> int:
+    """The mode ``open()`` would give a new file (0o666 less the umask): mkstemp's 0o600
+    would leave saved files unreadable to everyone but their owner."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], binary: bool = True) -> None:
     """Call ``write(f)`` on a temporary file in ``path``'s folder, flush and fsync it, then
     rename it over ``path``: readers see the old file or the new one, never a torn one.
@@ -19,6 +27,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], binary: b
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:

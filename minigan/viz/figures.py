@@ -12,12 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._io import atomic_write
+from .._io import atomic_write, default_file_mode
 from ..lab import metrics, theory
 
 __all__ = [
     "criterion_figure", "dashboard", "decision_surface", "digits_grid", "non_convergence_figure",
-    "records_of", "samples_over_time", "save_figure", "series", "theory_1d",
+    "records_of", "samples_over_time", "save_figure", "save_gif", "series", "theory_1d",
     "vanishing_gradients_figure", "wasserstein_figure",
 ]
 
@@ -42,6 +42,32 @@ def save_figure(fig, path: str | os.PathLike) -> str:
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     atomic_write(path, lambda f: fig.savefig(f, format="png"))
+    return path
+
+
+def save_gif(fig, path: str | os.PathLike, draw_frame, frames: int, fps: int = 5, dpi: int = 80) -> str:
+    """An animated GIF of ``fig`` through matplotlib's Pillow writer: ``draw_frame(i)``
+    redraws the figure for frame i, i = 0..frames-1. Written atomically, like the PNGs."""
+    import tempfile
+
+    from matplotlib.animation import PillowWriter
+
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".gif", dir=folder)
+    os.close(fd)
+    try:
+        writer = PillowWriter(fps=fps)
+        with writer.saving(fig, tmp, dpi):
+            for i in range(frames):
+                draw_frame(i)
+                writer.grab_frame()
+        os.chmod(tmp, default_file_mode())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
     return path
 
 

@@ -17,7 +17,6 @@ without the models.
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
@@ -26,7 +25,7 @@ from ..creation import tensor
 from ..gan import losses
 from ..lab import metrics, theory
 from ..lab.datasets import GaussianMixture
-from .figures import FAKE_COLOR, REAL_COLOR, _figure, save_figure
+from .figures import FAKE_COLOR, REAL_COLOR, _figure, save_figure, save_gif
 
 __all__ = [
     "Recorder", "animation", "frames_of", "generator_force", "samples_figure", "surfaces_figure", "view_limits",
@@ -339,8 +338,6 @@ def animation(rec: Recorder, path: str | os.PathLike, fps: int = 5, dpi: int = 8
     """A GIF of the game: D's surface, G's samples and the force arrows at every recorded
     frame; with ``history`` a second panel of mean D(x) and D(G(z)) up to that iteration.
     Written with matplotlib's Pillow writer, atomically."""
-    from matplotlib.animation import PillowWriter
-
     from .figures import _smooth, series
 
     bce = rec.d_loss == "bce"
@@ -364,28 +361,19 @@ def animation(rec: Recorder, path: str | os.PathLike, fps: int = 5, dpi: int = 8
         ax2.set_title(f"what D believes (moving average over {max(1, int(len(dr) * 0.02))} iterations)",
                       fontsize=9)
         cursor = ax2.axvline(0, color="0.3", lw=1)
-    folder = os.path.dirname(os.path.abspath(os.fspath(path)))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".gif", dir=folder)
-    os.close(fd)
-    try:
-        writer = PillowWriter(fps=fps)
-        with writer.saving(fig, tmp, dpi):
-            for i in range(len(rec)):
-                ax.clear()
-                _draw_surface(ax, rec, rec.surfaces[i], bce, bands=10)
-                _draw_data(ax, rec.real, rec.samples[i][:400], rec.means, rec.std, rec.lim, fake_size=7)
-                _draw_force(ax, rec.samples[i][: rec.n_arrows], rec.forces[i], rec.lim, 0.12 * span)
-                ax.set_title(f"iteration {rec.iterations[i]}\nD(x): red = real, blue = fake; "
-                             "G(z) yellow; arrows −∂L_G/∂x", fontsize=9)
-                if history is not None:
-                    cursor.set_xdata([rec.iterations[i]] * 2)
-                writer.grab_frame()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return os.fspath(path)
+    fig.suptitle(title, fontsize=10)
+
+    def draw(i: int) -> None:
+        ax.clear()
+        _draw_surface(ax, rec, rec.surfaces[i], bce, bands=10)
+        _draw_data(ax, rec.real, rec.samples[i][:400], rec.means, rec.std, rec.lim, fake_size=7)
+        _draw_force(ax, rec.samples[i][: rec.n_arrows], rec.forces[i], rec.lim, 0.12 * span)
+        ax.set_title(f"iteration {rec.iterations[i]}\nD(x): red = real, blue = fake; "
+                     "G(z) yellow; arrows −∂L_G/∂x", fontsize=9)
+        if history is not None:
+            cursor.set_xdata([rec.iterations[i]] * 2)
+
+    return save_gif(fig, path, draw, len(rec), fps=fps, dpi=dpi)
 
 
 def frames_of(path: str | os.PathLike) -> int:
