@@ -9,82 +9,17 @@ needs no recursion. Each op's backward is written in Tensor ops: run with grad m
 """
 from __future__ import annotations
 
-import sys
 import warnings
-from contextlib import contextmanager
+import weakref
 from operator import attrgetter
 
 from .backend.device import get_array_module
+from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, state
+
+__all__ = ["backward", "detect_anomaly", "enable_grad", "grad", "is_grad_enabled", "no_grad",
+           "set_grad_enabled"]
 
 Tensor = None  # set by minigan.tensor once the class exists (tensor imports this module)
-
-
-class _Mode:
-    """Process-wide switches read on every op (class attributes: one lookup each)."""
-
-    grad_enabled = True
-    anomaly = False
-
-
-class no_grad:
-    """Context manager (and decorator) that records no graph, as ``torch.no_grad``."""
-
-    def __enter__(self):
-        self._prev = _Mode.grad_enabled
-        _Mode.grad_enabled = False
-
-    def __exit__(self, *exc):
-        _Mode.grad_enabled = self._prev
-        return False
-
-    def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with self.__class__():
-                return fn(*args, **kwargs)
-
-        wrapper.__wrapped__ = fn
-        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
-        wrapper.__doc__ = getattr(fn, "__doc__", None)
-        return wrapper
-
-
-class enable_grad(no_grad):
-    """Context manager that turns graph recording back on inside ``no_grad``."""
-
-    def __enter__(self):
-        self._prev = _Mode.grad_enabled
-        _Mode.grad_enabled = True
-
-
-class set_grad_enabled(no_grad):
-    """``with set_grad_enabled(flag):`` records a graph only when ``flag`` is true."""
-
-    def __init__(self, mode: bool):
-        self._mode = bool(mode)
-        self._prev = _Mode.grad_enabled
-        _Mode.grad_enabled = self._mode  # also works as a plain call, as in PyTorch
-
-    def __enter__(self):
-        pass
-
-    def __call__(self, fn):
-        raise TypeError("set_grad_enabled is a context manager, not a decorator")
-
-
-def is_grad_enabled() -> bool:
-    return _Mode.grad_enabled
-
-
-@contextmanager
-def detect_anomaly():
-    """Within this context, the first op whose forward or backward makes a NaN or inf
-    raises a RuntimeError that names the op (slower: every result is checked)."""
-    prev = _Mode.anomaly
-    _Mode.anomaly = True
-    try:
-        yield
-    finally:
-        _Mode.anomaly = prev
 
 
 def _all_finite(array) -> bool:
@@ -106,11 +41,11 @@ def check_forward(op, out, inputs) -> None:
 def _backward_unchecked(op, t, g):
     """``op.backward`` with the per-op forward check off, so that a NaN or inf made inside
     it is blamed on ``op``'s backward (by ``_check_backward``), not on a helper op."""
-    _Mode.anomaly = False
+    state.anomaly = False
     try:
         return op.backward(t, g)
     finally:
-        _Mode.anomaly = True
+        state.anomaly = True
 
 
 def _check_backward(op, grads) -> None:
@@ -180,106 +115,217 @@ def _prune(order, capture) -> list:
     return pruned
 
 
+def _check_versions(t) -> None:
+    """Raise PyTorch's error if an array ``t``'s op saved for its backward (an input, or
+    ``t`` itself) was changed in place after the op ran: the gradient would be computed
+    from the new values and be silently wrong."""
+    saved = t._saved_versions
+    if t._version[0] != saved[0]:
+        _raise_modified(t._op, "its output", t, t._version[0], saved[0])
+    for i, (p, v) in enumerate(zip(t._parents, saved[1:])):
+        if p._version[0] != v:
+            _raise_modified(t._op, f"its input {i}", p, p._version[0], v)
+
+
+def _raise_modified(op, which, t, now, expected):
+    raise RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an "
+        f"inplace operation: {which} of op '{op.name}', a {t.array.dtype} tensor of shape "
+        f"{tuple(t.shape)}, is at version {now}; expected version {expected} instead. "
+        "Hint: do the in-place change (optimizer.step(), x[...] = v, x.add_(...)) after "
+        "backward(), or work on a .clone()."
+    )
+
+
+# ---- tensor hooks (register_hook, retain_grad): kept apart so that an op pays nothing ----
+_hooks: dict[int, list] = {}  # id(tensor) -> [weakref to it, [hook, ...], retains_grad]
+
+
+def _hook_entry(t) -> list:
+    entry = _hooks.get(id(t))
+    if entry is None or entry[0]() is not t:
+        key = id(t)
+        entry = _hooks[key] = [weakref.ref(t, lambda _, key=key: _hooks.pop(key, None)), [], False]
+    return entry
+
+
+def add_hook(t, fn) -> None:
+    """``t.register_hook(fn)``: ``fn(grad)`` runs when ``t``'s gradient is computed; a
+    returned tensor replaces the gradient."""
+    _hook_entry(t)[1].append(fn)
+
+
+def remove_hook(t, fn) -> None:
+    entry = _hooks.get(id(t))
+    if entry is not None and entry[0]() is t and fn in entry[1]:
+        entry[1].remove(fn)
+
+
+def retain_grad(t) -> None:
+    """``t.retain_grad()``: a non-leaf ``t`` keeps its gradient in ``t.grad``."""
+    _hook_entry(t)[2] = True
+
+
+def retains_grad(t) -> bool:
+    entry = _hooks.get(id(t))
+    return entry is not None and entry[0]() is t and entry[2]
+
+
+def _run_hooks(t, g, create_graph: bool):
+    """``t``'s hooks in the order registered, then (for a non-leaf that retains its
+    gradient) the accumulation into ``t.grad``, as PyTorch orders them."""
+    entry = _hooks.get(id(t))
+    if entry is None or entry[0]() is not t:
+        return g
+    for fn in entry[1]:
+        out = fn(g)
+        if out is not None:
+            if getattr(out, "shape", None) != g.shape:
+                raise RuntimeError(
+                    f"hook {getattr(fn, '__name__', fn)!r} returned a gradient of shape "
+                    f"{tuple(getattr(out, 'shape', ()))} for a tensor of shape {tuple(g.shape)}")
+            g = out
+    if entry[2] and t._op is not None:
+        _accumulate_into_grad(t, g, True, create_graph)
+    return g
+
+
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
     """Propagate ``root_grads`` from ``roots`` down the graph.
 
-    With ``capture`` (a dict id(tensor) -> None), gradients of those tensors are stored
-    there and no leaf ``.grad`` is touched (that is ``grad()``); otherwise they
-    accumulate into the ``.grad`` of every leaf that requires it (that is ``backward()``).
+    The tensors to visit are sorted by creation order (a topological order) and walked
+    from the newest back: each one's summed incoming gradient goes through its hooks, then
+    to its op's backward, whose results are summed into its inputs' incoming gradients.
+    With ``capture`` (a dict id(tensor) -> None), the gradients of those tensors are
+    stored there and no ``.grad`` is touched (that is ``grad()``); otherwise they
+    accumulate into the ``.grad`` of every leaf that requires it (``backward()``).
     """
-    grads = {}
+    pending = _Pending(create_graph)
     for r, g in zip(roots, root_grads):
-        if id(r) in grads:
-            grads[id(r)] = grads[id(r)] + g
-        else:
-            grads[id(r)] = g
+        pending.add(r, g, aliased=True)
     order = _topo_order(roots)
     pruned = _prune(order, capture) if capture is not None and not create_graph else ()
-    owned = set()  # ids of gradient sums made in this pass: safe to add into in place
-    prev = _Mode.grad_enabled
-    _Mode.grad_enabled = create_graph
-    anomaly = _Mode.anomaly
+    prev = state.grad_enabled
+    state.grad_enabled = create_graph  # this thread only
     try:
         for i in range(len(order) - 1, -1, -1):
             t = order[i]
             order[i] = None  # let intermediates go as soon as their gradient has passed
-            g = grads.pop(id(t), None)
-            if owned and g is not None:
-                owned.discard(id(g))  # handed to an op now: it may pass it on to several inputs
+            g, aliased = pending.pop(t)
             if g is None:
-                if not retain_graph and t._op is not None:
-                    t._parents = None
-                    t._ctx = None
+                if not retain_graph:
+                    _free(t)
                 continue
-            if capture is not None and id(t) in capture:
-                prev_g = capture[id(t)]
-                capture[id(t)] = g if prev_g is None else prev_g + g
-            op = t._op
-            if op is None:
-                if capture is None:
-                    _accumulate_leaf(t, g, create_graph, Tensor)
-                continue
-            parents = t._parents
-            if parents is None:
-                raise RuntimeError(_FREED)
-            pgrads = op.backward(t, g) if not anomaly else _backward_unchecked(op, t, g)
-            if type(pgrads) is not tuple:
-                pgrads = (pgrads,)
-            if anomaly:
-                _check_backward(op, pgrads)
-            if not retain_graph:
-                t._parents = None
-                t._ctx = None
-            for p, pg in zip(parents, pgrads):
-                if pg is None or not p._rg:
+            if _hooks:
+                g = _run_hooks(t, g, create_graph)
+            if capture is not None:
+                if id(t) in capture:
+                    prev_g = capture[id(t)]
+                    capture[id(t)] = g if prev_g is None else prev_g + g
+                if t._op is None:
                     continue
-                pdt = p.array.dtype
-                if pg.array.dtype is not pdt and pg.array.dtype != pdt:
-                    pg = pg.to(dtype=pdt)
-                pid = id(p)
-                old = grads.get(pid)
-                if old is None:
-                    grads[pid] = pg
-                elif create_graph:
-                    grads[pid] = old + pg
-                elif id(old) in owned and old.array.shape == pg.array.shape:
-                    old.array += pg.array  # a sum this pass made: no one else holds it
-                else:
-                    acc = grads[pid] = Tensor._wrap(old.array + pg.array)
-                    owned.add(id(acc))
+            if t._op is None:
+                _accumulate_into_grad(t, g, aliased, create_graph)
+                continue
+            _backward_one(t, g, pending, retain_graph)
     finally:
-        _Mode.grad_enabled = prev
+        state.grad_enabled = prev
         for t in pruned:
             t._rg = True
 
 
-def _sole_owner(old) -> bool:
-    """True when ``old`` (a leaf's .grad) and its array are referenced only by the leaf:
-    then adding into it in place, as PyTorch does, changes nothing anyone else can see,
-    and the old and the new gradient need not be held at once. Called from
-    _accumulate_leaf only; the counts are those of that call path: for the tensor, the
-    .grad slot, the two frames' names and getrefcount's argument; for the array, the
-    tensor's slot, the name ``a`` and the argument. The array must own its memory (no
-    views of it exist: a view holds its base)."""
-    a = old.array
-    return (sys.getrefcount(old) <= 4 and getattr(a, "base", None) is None
-            and sys.getrefcount(a) <= 3 and a.flags.writeable)
+def _free(t) -> None:
+    if t._op is not None:
+        t._parents = None
+        t._ctx = None
 
 
-def _accumulate_leaf(t, g, create_graph, Tensor):
+def _backward_one(t, g, pending, retain_graph) -> None:
+    """Run ``t``'s op backward on ``g`` and pass the results on to its inputs."""
+    op, parents = t._op, t._parents
+    if parents is None:
+        raise RuntimeError(_FREED)
+    _check_versions(t)
+    anomaly = state.anomaly
+    pgrads = op.backward(t, g) if not anomaly else _backward_unchecked(op, t, g)
+    if type(pgrads) is not tuple:
+        pgrads = (pgrads,)
+    if anomaly:
+        _check_backward(op, pgrads)
+    if not retain_graph:
+        _free(t)
+    seq = t._seq
+    for p, pg in zip(parents, pgrads):
+        if pg is None or not p._rg:
+            continue
+        if p._seq > seq:
+            raise RuntimeError(
+                f"an input of op '{op.name}' (shape {tuple(p.shape)}) was changed by an in-place "
+                "operation after the op used it; minigan cannot route its gradient. Do the "
+                "in-place change on a .clone(), or before the tensor is used.")
+        pdt = p.array.dtype
+        if pg.array.dtype != pdt:
+            pg = pg.to(dtype=pdt)
+        # an op may hand the same array to several inputs (add) or a view of g (reshape)
+        a = pg.array
+        pending.add(p, pg, aliased=a is g.array or getattr(a, "base", None) is not None)
+
+
+class _Pending:
+    """The gradients waiting for each tensor of a backward pass, summed as they arrive.
+
+    A sum made here is a new array that only this pass holds, so later additions go into
+    it in place; a gradient an op returned may be shared (``aliased``) and is never written.
+    """
+
+    __slots__ = ("create_graph", "grads", "owned")
+
+    def __init__(self, create_graph: bool) -> None:
+        self.create_graph = create_graph
+        self.grads: dict[int, tuple] = {}  # id(tensor) -> (gradient, aliased)
+        self.owned: set[int] = set()       # ids of the sums made here
+
+    def add(self, t, g, aliased: bool) -> None:
+        tid = id(t)
+        old = self.grads.get(tid)
+        if old is None:
+            self.grads[tid] = (g, aliased)
+        elif self.create_graph:
+            self.grads[tid] = (old[0] + g, False)
+        elif id(old[0]) in self.owned and old[0].array.shape == g.array.shape:
+            old[0].array += g.array
+        else:
+            acc = Tensor._wrap(old[0].array + g.array)
+            self.owned.add(id(acc))
+            self.grads[tid] = (acc, False)
+
+    def pop(self, t):
+        g, aliased = self.grads.pop(id(t), (None, False))
+        if g is not None:
+            self.owned.discard(id(g))  # handed to an op now: it may pass it on to several inputs
+        return g, aliased
+
+
+def _accumulate_into_grad(t, g, aliased: bool, create_graph: bool) -> None:
+    """Add ``g`` into ``t.grad`` as PyTorch's AccumulateGrad does: the first gradient is
+    stored (copied if an op may share its array), later ones are added in place, so a
+    reference ``h = t.grad`` taken earlier sees the sum; with ``create_graph`` the sum is
+    recorded (out of place) so it can be differentiated."""
     if g.shape != t.shape:
         raise RuntimeError(
-            f"internal error: gradient of shape {tuple(g.shape)} for a leaf of shape {tuple(t.shape)}"
+            f"internal error: gradient of shape {tuple(g.shape)} for a tensor of shape {tuple(t.shape)}"
         )
     old = t.grad
     if old is None:
-        # a fresh gradient may alias another leaf's (add passes g to both inputs);
-        # _sole_owner tells later whether it can be added into in place
-        t.grad = g if create_graph else (g if g._op is None else g.detach())
-    elif create_graph:
+        if create_graph:
+            t.grad = g
+        else:
+            t.grad = Tensor._wrap(g.array.copy() if aliased else g.array)
+    elif create_graph or old._rg:
         t.grad = old + g
-    elif old.array.dtype == g.array.dtype and _sole_owner(old):
+    elif old.array.dtype == g.array.dtype:
         old.array += g.array
+        old._version[0] += 1
     else:
         t.grad = Tensor._wrap(old.array + g.array)
 

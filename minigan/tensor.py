@@ -12,8 +12,10 @@ import numbers
 import numpy as np
 
 from . import backend
-from .autograd import _Mode, check_forward
+from .autograd import check_forward
 from .backend.device import CPU, device_of, parse_device, to_device
+from .grad_mode import state as _grad_mode
+from .random import default_generator
 
 _ndarray = np.ndarray
 _next_seq = itertools.count().__next__
@@ -31,8 +33,12 @@ class Tensor:
     """
 
     # _seq: creation order of recorded tensors (-1 for leaves and constants); a tensor is
-    # always made after its inputs, so sorting by _seq is a topological order
-    __slots__ = ("array", "_version", "grad", "_rg", "_op", "_parents", "_ctx", "_seq", "__weakref__")
+    # always made after its inputs, so sorting by _seq is a topological order.
+    # _version: a one-item list counting in-place writes to the storage, shared by every
+    # tensor that views it (detach(), .data, reshape...); a recorded op keeps the versions
+    # of its output and inputs (_saved_versions) and backward checks them, as PyTorch does.
+    __slots__ = ("array", "_version", "grad", "_rg", "_op", "_parents", "_ctx", "_seq", "_saved_versions",
+                 "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators
     __array_priority__ = 1000
 
@@ -295,36 +301,234 @@ class Tensor:
         """
         autograd.backward(self, gradient, retain_graph, create_graph)
 
-    # ---- in-place, data only ---------------------------------------------------------
-    def __setitem__(self, idx, value) -> None:
-        if _Mode.grad_enabled and (self._rg or self._op is not None):
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time this tensor's gradient is computed; a tensor it
+        returns replaces the gradient (as ``torch.Tensor.register_hook``)."""
+        if not self._rg:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        autograd.add_hook(self, hook)
+        return _HookHandle(self, hook)
+
+    def retain_grad(self) -> None:
+        """Keep this non-leaf tensor's gradient in ``.grad`` after backward."""
+        if not self._rg:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._op is not None:
+            autograd.retain_grad(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._op is not None and autograd.retains_grad(self)
+
+    # ---- in place: each write bumps the storage's version (see _version) ----------------
+    def _mark_written(self) -> None:
+        """Count an in-place write to this tensor's storage (optimizers, init, loaders)."""
+        self._version[0] += 1
+
+    @property
+    def _version_count(self) -> int:
+        return self._version[0]
+
+    def _check_inplace(self, what: str) -> bool:
+        """Raise where PyTorch forbids writing into this tensor; True when the write must
+        be recorded in the graph (grad mode on and the tensor has a graph)."""
+        if not _grad_mode.grad_enabled:
+            return False
+        if self._rg and self._op is None:
             raise RuntimeError(
-                "in-place assignment to a tensor that requires grad is not supported "
-                "(use mg.where, or assign under mg.no_grad() to a leaf)"
-            )
+                f"a leaf Variable that requires grad is being used in an in-place operation "
+                f"({what}); do it under mg.no_grad() or on .data")
+        return self._rg
+
+    def __setitem__(self, idx, value) -> None:
+        value_rg = isinstance(value, Tensor) and value._rg and _grad_mode.grad_enabled
+        if self._check_inplace("__setitem__") or value_rg:
+            raise RuntimeError(
+                "minigan does not record x[idx] = v in the graph (x or v requires grad); "
+                "build the result out of place, e.g. with mg.where or mg.cat")
         if isinstance(value, Tensor):
             value = value.array
         self.array[_index_arrays(idx)] = value
+        self._version[0] += 1
+
+    def _inplace(self, what: str, fn, *args) -> "Tensor":
+        """Write ``fn(self, *args)`` into this tensor's storage, as PyTorch's ``x.op_()``.
+
+        Outside the graph the values are simply overwritten. Inside it (``self`` has a
+        graph, or an argument requires grad), the op is recorded: ``self`` becomes the
+        op's output, and its previous values live on in a copy that the op (and any
+        earlier op whose backward needs them) reads."""
+        record = self._check_inplace(what) or (_grad_mode.grad_enabled and any(
+            isinstance(a, Tensor) and a._rg for a in args))
+        if not record:
+            with autograd.no_grad():
+                out = fn(self, *args)
+            self._write(out.array, what)
+            return self
+        before = _new(Tensor)  # takes over self's place in the graph, with its old values
+        before.array = self.array.copy()
+        before._version = [0]
+        before.grad = None
+        for slot in ("_rg", "_op", "_parents", "_ctx", "_seq"):
+            setattr(before, slot, getattr(self, slot))
+        before._saved_versions = getattr(self, "_saved_versions", None)
+        if before._op is not None:
+            before._saved_versions = (0, *before._saved_versions[1:])
+        out = fn(before, *args)
+        self._write(out.array, what)
+        self._rg, self._op, self._parents, self._ctx, self._seq = (
+            out._rg, out._op, out._parents, out._ctx, out._seq)
+        if out._op is not None:
+            self._saved_versions = (self._version[0], *out._saved_versions[1:])
+        return self
+
+    def _write(self, values, what: str) -> None:
+        """Copy ``values`` (a result computed from this tensor) into its storage."""
+        if values.shape != self.array.shape:
+            raise RuntimeError(
+                f"{what}: output with shape {list(self.shape)} doesn't match the broadcast "
+                f"shape {list(values.shape)}")
+        if values.dtype != self.array.dtype and not np.can_cast(values.dtype, self.array.dtype, "same_kind"):
+            raise RuntimeError(
+                f"{what}: result type {values.dtype} can't be cast to the desired output type "
+                f"{self.array.dtype}")
+        self._xp().copyto(self.array, values, casting="unsafe")
+        self._version[0] += 1
+
+    def add_(self, other, *, alpha=1) -> "Tensor":
+        return self._inplace("add_", lambda t, o: t + (o if alpha == 1 else o * alpha), other)
+
+    def sub_(self, other, *, alpha=1) -> "Tensor":
+        return self._inplace("sub_", lambda t, o: t - (o if alpha == 1 else o * alpha), other)
+
+    def mul_(self, other) -> "Tensor":
+        return self._inplace("mul_", lambda t, o: t * o, other)
+
+    def div_(self, other) -> "Tensor":
+        return self._inplace("div_", lambda t, o: t / o, other)
+
+    def pow_(self, exponent) -> "Tensor":
+        return self._inplace("pow_", lambda t, e: t ** e, exponent)
+
+    def neg_(self) -> "Tensor":
+        return self._inplace("neg_", lambda t: -t)
+
+    def exp_(self) -> "Tensor":
+        return self._inplace("exp_", lambda t: t.exp())
+
+    def abs_(self) -> "Tensor":
+        return self._inplace("abs_", lambda t: t.abs())
+
+    def sqrt_(self) -> "Tensor":
+        return self._inplace("sqrt_", lambda t: t.sqrt())
+
+    def clamp_(self, min=None, max=None) -> "Tensor":
+        return self._inplace("clamp_", lambda t: t.clamp(min, max))
+
+    clip_ = clamp_
+
+    def relu_(self) -> "Tensor":
+        return self._inplace("relu_", lambda t: t.relu())
+
+    def sigmoid_(self) -> "Tensor":
+        return self._inplace("sigmoid_", lambda t: t.sigmoid())
+
+    def tanh_(self) -> "Tensor":
+        return self._inplace("tanh_", lambda t: t.tanh())
 
     def zero_(self) -> "Tensor":
-        self.array[...] = 0
-        return self
+        return self._inplace("zero_", _filled, 0)
 
     def fill_(self, value) -> "Tensor":
-        self.array[...] = value
-        return self
+        """Set every element to ``value`` (a number or a 0-d tensor); differentiable in a
+        tensor ``value``, and the overwritten values get gradient 0."""
+        if isinstance(value, Tensor) and value.array.ndim != 0:
+            raise RuntimeError(
+                f"fill_ only supports 0-dimension value tensor but got tensor with "
+                f"{value.array.ndim} dimensions")
+        return self._inplace("fill_", _filled, value)
 
-    def copy_(self, src) -> "Tensor":
-        """Copy ``src`` into this tensor's array in place (shapes must broadcast)."""
-        src = src.array if isinstance(src, Tensor) else src
-        src = to_device(self._xp().asarray(src) if not hasattr(src, "shape") else src, self.device)
+    def copy_(self, src, non_blocking: bool = False) -> "Tensor":
+        """Copy ``src`` (broadcast to this shape, cast to this dtype and device) in place;
+        the gradient flows to ``src``."""
+        if not isinstance(src, Tensor):
+            src = Tensor(src)
         try:
-            self.array[...] = src
+            np.broadcast_shapes(src.shape, self.shape)
         except ValueError:
-            raise ValueError(
-                f"copy_: source of shape {tuple(src.shape)} does not broadcast to {tuple(self.shape)}"
-            ) from None
-        return self
+            raise RuntimeError(
+                f"copy_: the size of tensor src {list(src.shape)} must match the size of "
+                f"tensor self {list(self.shape)} (src must broadcast to it)") from None
+        return self._inplace("copy_", _copied, src)
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
+        """Fill with samples of N(mean, std^2) from minigan's generator (or ``generator``)."""
+        if std < 0:
+            raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
+        values = _rng(generator).normal(mean, std, size=self.shape)
+        return self._fill_random("normal_", values)
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None) -> "Tensor":
+        """Fill with samples of U[from_, to) from minigan's generator (or ``generator``)."""
+        if from_ > to:
+            raise RuntimeError(
+                f"uniform_ expects to return a [from, to) range, but found from={from_} > to={to}")
+        values = _rng(generator).uniform(from_, to, size=self.shape)
+        return self._fill_random("uniform_", values)
+
+    def _fill_random(self, what: str, values) -> "Tensor":
+        if self.array.dtype.kind != "f":
+            raise RuntimeError(f"{what} is only implemented for floating point tensors, got {self.array.dtype}")
+        src = Tensor._wrap(to_device(values.astype(self.array.dtype), self.device))
+        return self._inplace(what, _copied, src)
+
+
+def zero_grad(params, set_to_none: bool = True) -> None:
+    """``.grad = None`` for each tensor, or with ``set_to_none=False`` its gradient zeroed
+    in place (what ``Optimizer.zero_grad`` and ``Module.zero_grad`` do)."""
+    for p in params:
+        g = p.grad
+        if set_to_none or g is None:
+            p.grad = None
+            continue
+        if g._op is not None:  # a gradient recorded with create_graph: cut it off first
+            g = p.grad = g.detach()
+        g.array[...] = 0
+        g._version[0] += 1
+
+
+def _filled(t, value):
+    """``t`` with every element replaced by ``value``: a graph node whose gradient to ``t``
+    is zero (the old values no longer matter) and to a tensor ``value`` the sum."""
+    if isinstance(value, Tensor):
+        return ops.where(_false_like(t), t, value.to(dtype=t.dtype).expand(*t.shape))
+    full = t._xp().full(t.shape, value, dtype=t.dtype)
+    return ops.where(_false_like(t), t, Tensor._wrap(full))
+
+
+def _copied(t, src):
+    src = src.to(device=t.device, dtype=t.dtype)
+    if src.shape != t.shape:
+        src = src.expand(*t.shape)
+    return ops.where(_false_like(t), t, src)
+
+
+def _false_like(t):
+    return t._xp().zeros(t.shape, dtype=bool)
+
+
+def _rng(generator):
+    return default_generator() if generator is None else getattr(generator, "numpy_generator", generator)
+
+
+class _HookHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    def __init__(self, t, hook) -> None:
+        self._t, self._hook = t, hook
+
+    def remove(self) -> None:
+        autograd.remove_hook(self._t, self._hook)
 
 
 def _as_array_like(t, value):
@@ -394,18 +598,21 @@ def _apply(op, ctx, *inputs):
                 break
     if type(out) is not _ndarray:
         out = _fix_array(out)
-    if _Mode.anomaly:
+    mode = _grad_mode
+    if mode.anomaly:
         check_forward(op, out, inputs)
     t = _new(Tensor)
     t.array = out
-    t._version = [0]
+    # a view shares its input's storage, so it shares the count of writes to it
+    t._version = inputs[0]._version if op.is_view and out.base is not None else [0]
     t.grad = None
-    if rg and _Mode.grad_enabled:
+    if rg and mode.grad_enabled:
         t._rg = True
         t._op = op
         t._parents = inputs
         t._ctx = ctx
         t._seq = _next_seq()
+        t._saved_versions = (t._version[0], *[p._version[0] for p in inputs])
     else:
         t._rg = False
         t._op = None

@@ -262,25 +262,25 @@ def test_grad_skips_gradients_of_tensors_that_do_not_lead_to_the_inputs(monkeypa
     assert gw.shape == w.shape
 
 
-def test_leaf_gradients_accumulate_in_place_only_when_nothing_else_holds_them():
-    """A second backward adds into .grad in place (no second gradient array held) unless
-    the array is shared: by another leaf (add passes one gradient to both inputs) or by
-    the user, whose reference must keep its value."""
+def test_leaf_gradients_accumulate_in_place_as_pytorch():
+    """A second backward adds into .grad in place (PyTorch's AccumulateGrad): a reference
+    taken to .grad sees the sum and stays the leaf's .grad; but a gradient array an op
+    passed to two leaves (add) is never shared between their .grad."""
     w = mg.tensor(np.ones(3), requires_grad=True)
     (w * 2.0).sum().backward()
-    first = weakref.ref(w.grad.array)  # a weak reference: it must not count as a holder
+    first = weakref.ref(w.grad.array)
     (w * 3.0).sum().backward()
-    assert w.grad.array is first(), "expected the sole-owned gradient to be accumulated in place"
+    assert w.grad.array is first(), "expected the gradient to be accumulated in place"
     np.testing.assert_array_equal(w.grad.numpy(), np.full(3, 5.0))
 
-    held = w.grad  # the user keeps the old gradient
+    held = w.grad
     (w * 1.0).sum().backward()
-    np.testing.assert_array_equal(held.numpy(), np.full(3, 5.0), err_msg="a held .grad changed")
-    np.testing.assert_array_equal(w.grad.numpy(), np.full(3, 6.0))
+    assert held is w.grad, "a held .grad must remain the leaf's .grad"
+    np.testing.assert_array_equal(held.numpy(), np.full(3, 6.0), err_msg="a held .grad must see the sum")
 
     a = mg.tensor(np.zeros(2), requires_grad=True)
     b = mg.tensor(np.zeros(2), requires_grad=True)
-    (a + b).sum().backward()  # a.grad and b.grad may share one array
+    (a + b).sum().backward()  # add hands one gradient array to both inputs
     (a * 2.0).sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [3.0, 3.0])
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0], err_msg="b.grad changed with a's")

@@ -63,6 +63,7 @@ def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Write host ``values`` into ``tensor.array`` (cast to its dtype, moved to its device)."""
     with no_grad():
         tensor.array[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
+        tensor._mark_written()
     return tensor
 
 
@@ -82,6 +83,7 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val``."""
     with no_grad():
         tensor.array[...] = val
+        tensor._mark_written()
     return tensor
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 import numpy as np
 
 from .. import functional as F
-from ..autograd import _Mode
 from ..backend import default_device
 from ..backend.device import parse_device, to_device
 from ..ops import activation as A
@@ -376,22 +375,19 @@ class BatchNorm1d(Module):
         return y
 
     def _update_running_stats(self, mean, var, n: int) -> None:
-        prev = _Mode.grad_enabled
-        _Mode.grad_enabled = False
-        try:
-            self.num_batches_tracked.array += 1
-            if self.momentum is None:  # cumulative moving average
-                m = 1.0 / float(self.num_batches_tracked.array)
-            else:
-                m = self.momentum
-            # running = (1 - m) running + m stat, with the unbiased variance var_B n / (n - 1)
-            rm, rv = self.running_mean.array, self.running_var.array
-            rm *= 1 - m
-            rm += m * mean.astype(rm.dtype, copy=False)
-            rv *= 1 - m
-            rv += (m * n / (n - 1)) * var.astype(rv.dtype, copy=False)
-        finally:
-            _Mode.grad_enabled = prev
+        self.num_batches_tracked.array += 1
+        if self.momentum is None:  # cumulative moving average
+            m = 1.0 / float(self.num_batches_tracked.array)
+        else:
+            m = self.momentum
+        # running = (1 - m) running + m stat, with the unbiased variance var_B n / (n - 1)
+        rm, rv = self.running_mean.array, self.running_var.array
+        rm *= 1 - m
+        rm += m * mean.astype(rm.dtype, copy=False)
+        rv *= 1 - m
+        rv += (m * n / (n - 1)) * var.astype(rv.dtype, copy=False)
+        for buf in (self.running_mean, self.running_var, self.num_batches_tracked):
+            buf._mark_written()
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend.device import CPU, parse_device, to_device
-from ..tensor import Tensor
+from ..tensor import Tensor, zero_grad
 
 
 class Parameter(Tensor):
@@ -227,13 +227,9 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the parameters' gradients (``.grad = None``, as PyTorch's default)."""
-        for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            else:
-                # a new zero array: gradient arrays may be shared, never write into them
-                p.grad = Tensor._wrap(p._xp().zeros_like(p.array))
+        """Forget the parameters' gradients: ``.grad = None`` (PyTorch's default), or with
+        ``set_to_none=False`` zero them in place."""
+        zero_grad(self.parameters(), set_to_none)
 
     def to(self, *args, device=None, dtype=None) -> Module:
         """Move (and/or cast floating) parameters and buffers in place; returns self.
@@ -345,6 +341,7 @@ class Module:
             src = to_device(v if type(v) is np.ndarray or not isinstance(v, np.generic)
                             else np.asarray(v), t.device)
             t.array[...] = src  # in place: optimizers and views keep pointing at it
+            t._mark_written()
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- calling and printing ---------------------------------------------------------

@@ -13,6 +13,7 @@ class Op:
     ``backward(out, g) -> grads`` in Tensor ops (out._parents are the inputs)."""
 
     name = "op"
+    is_view = False  # True when the output may share the input's storage (reshape, index...)
 
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)

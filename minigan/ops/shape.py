@@ -13,6 +13,7 @@ from ._util import Op, normalize_axes, unbroadcast
 
 class Reshape(Op):
     name = "reshape"
+    is_view = True
 
     @staticmethod
     def forward(shape, a):
@@ -25,6 +26,7 @@ class Reshape(Op):
 
 class Permute(Op):
     name = "permute"
+    is_view = True
 
     @staticmethod
     def forward(perm, a):
@@ -41,6 +43,7 @@ class Permute(Op):
 
 class Expand(Op):
     name = "expand"
+    is_view = True
 
     @staticmethod
     def forward(shape, a):
@@ -73,6 +76,7 @@ def _is_mask_or_basic(idx) -> bool:
 
 class Index(Op):
     name = "index"
+    is_view = True
 
     @staticmethod
     def forward(idx, a):

@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import enable_grad
 from ..backend import get_array_module
 from ..backend.device import to_device
-from ..tensor import Tensor
+from ..tensor import Tensor, zero_grad
 
 _required = object()
 
@@ -78,13 +78,10 @@ class Optimizer:
         self.param_groups.append(group)
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Forget the gradients: ``.grad = None`` (or a new zero array; never written in place)."""
+        """Forget the gradients: ``.grad = None``, or with ``set_to_none=False`` zero them
+        in place (a reference to a ``.grad`` taken earlier sees the zeros), as in PyTorch."""
         for g in self.param_groups:
-            for p in g["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                else:
-                    p.grad = Tensor._wrap(p._xp().zeros_like(p.array))
+            zero_grad(g["params"], set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None):
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
@@ -93,17 +90,19 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            if self._flat_step(group):
-                continue
-            self._flat.pop(id(group), None)  # per-parameter steps: rebuild (and re-check) next time
+            if not self._flat_step(group):
+                self._flat.pop(id(group), None)  # per-parameter steps: rebuild (and re-check) next time
+                for p in group["params"]:
+                    g = p.grad
+                    if g is None:
+                        continue
+                    state = self.state.get(p)
+                    if state is None:
+                        state = self.state[p] = {}
+                    self._update(p.array, g.array, state, group, self._scratch_for(p))
             for p in group["params"]:
-                g = p.grad
-                if g is None:
-                    continue
-                state = self.state.get(p)
-                if state is None:
-                    state = self.state[p] = {}
-                self._update(p.array, g.array, state, group, self._scratch_for(p))
+                if p.grad is not None:
+                    p._mark_written()  # a graph that read p before the step can no longer backward
         return loss
 
     def _update(self, p, g, state: dict, group: dict, scratch: list) -> None:
