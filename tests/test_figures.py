@@ -141,3 +141,30 @@ def test_figures_are_readable_like_any_new_file(tmp_path):
         os.umask(umask)
     for path in (png, gif):
         assert os.stat(path).st_mode & 0o777 == 0o644, f"{path}: mode {oct(os.stat(path).st_mode & 0o777)}"
+
+
+def test_graph_of_a_gan_step_shows_the_detach_cut_and_which_nodes_get_gradient(tmp_path):
+    from minigan.gan import losses
+    from minigan.viz import graph
+
+    mg.manual_seed(0)
+    G, D = nn.mlp([2, 3, 2]), nn.mlp([2, 3, 1])
+    names = {**graph._param_names(G, "G"), **graph._param_names(D, "D")}
+    assert sorted(names.values())[:2] == ["D layer 1 bias", "D layer 1 weight"]
+    z, x = mg.randn(5, 2), mg.randn(5, 2)
+    fake = G(z)
+    fake_d = fake.detach()
+    loss = losses.discriminator_loss(D(x), D(fake_d))
+    g = graph.trace(loss, names, detached={id(fake_d): fake}, stepped={id(p) for p in D.parameters()})
+    by_name = {lab.split("\n")[0]: i for i, lab in enumerate(g.labels)}
+    where = {id(t): i for i, t in enumerate(g.nodes)}
+    for p in G.parameters():
+        assert g.grad_norms[where[id(p)]] is None, "a G parameter got a gradient through detach()"
+    assert len(g.cuts) == 1 and g.nodes[g.cuts[0][1]] is fake_d
+    assert g.stepped == {where[id(p)] for p in D.parameters()}
+    # the norms are those backward() leaves in .grad
+    loss.backward()
+    for p in D.parameters():
+        want = float(np.sqrt((p.grad.numpy().astype(np.float64) ** 2).sum()))
+        assert g.grad_norms[by_name[names[id(p)]]] == pytest.approx(want, rel=1e-6)
+    assert_png(graph.gan_step_graph(tmp_path / "graph.png", batch=4, hidden=3), min_w=1200, min_h=800)
