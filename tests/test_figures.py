@@ -168,3 +168,18 @@ def test_graph_of_a_gan_step_shows_the_detach_cut_and_which_nodes_get_gradient(t
         want = float(np.sqrt((p.grad.numpy().astype(np.float64) ** 2).sum()))
         assert g.grad_norms[by_name[names[id(p)]]] == pytest.approx(want, rel=1e-6)
     assert_png(graph.gan_step_graph(tmp_path / "graph.png", batch=4, hidden=3), min_w=1200, min_h=800)
+
+
+def test_dashboard_names_layers_readably_and_states_its_references(ring_run, tmp_path):
+    from minigan.viz import figures
+
+    _, _, history, _ = ring_run
+    keys = [k for k in history.keys() if k.startswith("grad_norm/")]
+    labels = figures.layer_labels(keys)
+    assert labels["grad_norm/G/0.weight"] == "G layer 1 weight" and labels["grad_norm/G/2.bias"] == "G layer 2 bias"
+    assert labels["grad_norm/D/2.weight"] == "D layer 2 weight"
+    assert labels == figures.layer_labels(["grad_norm/G/0.weight", "grad_norm/G/0.bias", "grad_norm/G/2.weight",
+                                           "grad_norm/G/2.bias", "grad_norm/D/0.weight", "grad_norm/D/0.bias",
+                                           "grad_norm/D/2.weight", "grad_norm/D/2.bias"])
+    fig_path = figures.dashboard(history, tmp_path / "dashboard.png", title="ring")
+    assert_png(fig_path, min_w=1400, min_h=800)

@@ -91,9 +91,14 @@ def series(history, key: str) -> tuple[np.ndarray, np.ndarray]:
     return it, vals
 
 
+def _window(n: int, frac: float = 0.02) -> int:
+    """The moving-average window used over a run of n points: ~frac of the run, at least 1."""
+    return max(1, int(n * frac))
+
+
 def _smooth(y: np.ndarray, frac: float = 0.02) -> np.ndarray:
     """A centred moving average over ~frac of the run (at least 1 point)."""
-    w = max(1, int(len(y) * frac))
+    w = _window(len(y), frac)
     if w <= 1 or len(y) < 3:
         return y
     kernel = np.ones(w) / w
@@ -111,20 +116,47 @@ def _plot_series(ax, it, y, color, label, smooth=True):
         ax.plot(it, y, color=color, lw=1.2, label=label)
 
 
+def _smoothing_note(ax, n: int) -> None:
+    """Add the smoothing window to the panel's title, as a second line."""
+    w = _window(n)
+    text = f"faint: each iteration; solid: moving average over {w} iterations" if n > 50 and w > 1 else \
+        "each iteration, unsmoothed"
+    ax.set_title(f"{ax.get_title()}\n{text}", fontsize=9.5)
+
+
+def layer_labels(keys: Sequence[str]) -> dict[str, str]:
+    """{"grad_norm/G/2.weight": "G layer 2 weight", ...} for recorded gradient-norm keys.
+
+    Layers are counted among the modules that hold parameters, from the input, so that
+    the Sequential indices of an MLP (0, 2, 4: activations in between) read as 1, 2, 3."""
+    labels, layers = {}, {}
+    for key in keys:
+        _, player, name = key.split("/", 2)
+        prefix, _, kind = name.rpartition(".")
+        number = layers.setdefault((player, prefix), sum(1 for p, _ in layers if p == player) + 1)
+        labels[key] = f"{player} layer {number} {kind}"
+    return labels
+
+
 def _grad_norm_panel(ax, history, player: str):
-    keys = sorted({k for r in records_of(history) for k in r if k.startswith(f"grad_norm/{player}/")})
-    cmap = _cmap("viridis")
-    for i, key in enumerate(keys):
+    keys = [k for k in dict.fromkeys(k for r in records_of(history) for k in r)
+            if k.startswith(f"grad_norm/{player}/")]
+    colors = _cmap("tab10")
+    for key, label in layer_labels(keys).items():
+        layer, kind = int(label.split()[2]), label.split()[3]
         it, y = series(history, key)
         y = np.where(y > 0, y, np.nan)
-        ax.plot(it, _smooth(y) if len(y) > 50 else y, lw=1.0,
-                color=cmap(i / max(1, len(keys) - 1)), label=key.split("/", 2)[2])
+        ax.plot(it, _smooth(y) if len(y) > 50 else y, lw=1.3 if kind == "weight" else 0.9,
+                ls="-" if kind == "weight" else ":", color=colors((layer - 1) % 10), label=label)
     ax.set_yscale("log")
-    ax.set_title(f"per-parameter gradient norm of {'G' if player == 'G' else 'D'}")
+    ax.set_title(f"{player}: gradient norm of each parameter (layer 1 = input side)", fontsize=10)
     ax.set_xlabel("iteration")
-    ax.set_ylabel("||dL/dθ||  (log scale)")
+    ax.set_ylabel("‖∂L/∂θ‖ (log scale)")
     if keys:
-        ax.legend(fontsize=6, ncol=2, loc="best")
+        ax.legend(fontsize=7, ncol=2, loc="best", title="solid: weight, dotted: bias", title_fontsize=7)
+        n = len(series(history, keys[0])[1])
+        ax.set_title(f"{ax.get_title()}\nmoving average over {_window(n)} iterations" if n > 50 else ax.get_title(),
+                     fontsize=10)
     else:
         ax.text(0.5, 0.5, "not recorded", ha="center", va="center", transform=ax.transAxes)
 
@@ -136,24 +168,35 @@ def _cmap(name: str):
 
 
 # ---- the game dashboard -----------------------------------------------------------------
-def dashboard(history, path: str | os.PathLike, title: str = "The GAN game", d_loss: str = "bce") -> str:
-    """Six panels from a History: the two losses, D(x) vs D(G(z)) with the 1/2 equilibrium,
-    V(D, G) with -log 4, mean |dL_G/d logit|, and per-layer gradient norms of G and D.
+def dashboard(history, path: str | os.PathLike, title: str = "The GAN game", d_loss: str = "bce",
+              g_loss: str = "non-saturating") -> str:
+    """Six panels from a History: the two losses with their values at D = 1/2, D(x) vs
+    D(G(z)) with the 1/2 equilibrium, V(D, G) with -log 4 and what it does not prove, the
+    signal |dL_G/d logit| reaching G through D's logit, and the gradient norm of every
+    parameter of G and D grouped by layer. Smoothed curves state their window.
 
     For d_loss "wasserstein" or "least-squares" D's outputs are raw scores, not
-    probabilities: the 1/2 and -log 4 references are then left out."""
+    probabilities: the 1/2, log 4 and -log 4 references are then left out."""
     bce = d_loss == "bce"
-    fig = _figure(15, 8.5)
+    fig = _figure(15, 8.8)
     axes = fig.subplots(2, 3)
     fig.suptitle(title, fontsize=14)
+    n = len(records_of(history))
 
     ax = axes[0, 0]
     _plot_series(ax, *series(history, "d_loss"), D_COLOR, "D loss")
-    _plot_series(ax, *series(history, "g_loss"), G_COLOR, "G loss")
-    ax.set_title("losses (raw, faint; smoothed, solid)")
+    _plot_series(ax, *series(history, "g_loss"), G_COLOR, f"G loss ({g_loss})")
+    if bce:
+        # at D = 1/2 everywhere: L_D = -log(1/2) - log(1/2) = log 4; -log D(G(z)) = log 2; log(1 - D) = -log 2
+        ax.axhline(theory.LOG4, color=D_COLOR, ls="--", lw=1, label="log 4: D loss when D = 1/2")
+        g_ref = {"non-saturating": (math.log(2), "log 2"), "minimax": (-math.log(2), "−log 2")}.get(g_loss)
+        if g_ref is not None:
+            ax.axhline(g_ref[0], color=G_COLOR, ls="--", lw=1, label=f"{g_ref[1]}: G loss when D = 1/2")
+    ax.set_title("losses")
     ax.set_xlabel("iteration")
     ax.set_ylabel("loss")
-    ax.legend()
+    ax.legend(fontsize=8, loc="upper right")
+    _smoothing_note(ax, n)
 
     ax = axes[0, 1]
     _plot_series(ax, *series(history, "d_real"), REAL_COLOR, f"mean {'D' if bce else 'f'}(x), real")
@@ -167,7 +210,8 @@ def dashboard(history, path: str | os.PathLike, title: str = "The GAN game", d_l
         ax.set_title("the critic's scores")
         ax.set_ylabel("raw output f")
     ax.set_xlabel("iteration")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
+    _smoothing_note(ax, n)
 
     ax = axes[0, 2]
     if bce:
@@ -176,22 +220,34 @@ def dashboard(history, path: str | os.PathLike, title: str = "The GAN game", d_l
                    label="−log 4 ≈ −1.386 (global optimum, Thm. 1)")
         ax.set_title("value of the game V(D, G)")
         ax.set_ylabel("E log D(x) + E log(1 − D(G(z)))")
+        ax.text(0.5, 0.97, "Caveat: V ≈ −log 4 does not mean p_g = p_data:\n"
+                "a D that outputs 1/2 everywhere (untrained, or beaten) gives it too",
+                transform=ax.transAxes, ha="center", va="top", fontsize=7.5, color="#8c2d04",
+                bbox={"fc": "#fff5eb", "ec": "#fdae6b", "pad": 2})
     else:
         _plot_series(ax, *series(history, "value"), "k", "what D maximizes (no penalty)")
-        ax.set_title("D's objective" + (": E f(x) − E f(G(z)) ≈ W1" if d_loss == "wasserstein" else ""))
+        ax.set_title("D's objective" + (": E f(x) − E f(G(z))" if d_loss == "wasserstein" else ""))
         ax.set_ylabel("value")
     ax.set_xlabel("iteration")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="lower right")
+    _smoothing_note(ax, n)
 
     ax = axes[1, 0]
     it, y = series(history, "g_logit_grad")
-    _plot_series(ax, it, np.where(y > 0, y, np.nan), G_COLOR, "mean |dL_G / d logit|")
+    _plot_series(ax, it, np.where(y > 0, y, np.nan), G_COLOR, "measured: mean |∂loss_i / ∂logit_i|")
+    if bce and g_loss in ("non-saturating", "minimax"):
+        itf, df = series(history, "d_fake")
+        ref = 1 - df if g_loss == "non-saturating" else df
+        ax.plot(itf, _smooth(ref) if len(ref) > 50 else ref, color="k", ls="--", lw=1,
+                label=("1 − mean D(G(z))" if g_loss == "non-saturating" else "mean D(G(z))")
+                + ": theory, from D's last batch")
     ax.set_yscale("log")
     ax.set_title("signal reaching G through D's logit")
     ax.set_xlabel("iteration")
-    ax.set_ylabel("mean |dL_G / d logit|  (log)")
+    ax.set_ylabel("|∂L_G / ∂logit| per sample (log)")
     if len(y):
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="lower right")
+    _smoothing_note(ax, n)
 
     _grad_norm_panel(axes[1, 1], history, "G")
     _grad_norm_panel(axes[1, 2], history, "D")
