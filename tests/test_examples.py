@@ -45,13 +45,13 @@ def test_cli_train_then_figures_redraws_the_dashboard(tmp_path):
     from minigan.cli import main
 
     out = tmp_path / "grid"
-    assert main(["train", "--dataset", "grid", "--iterations", "20", "--out", str(out),
+    assert main(["train", "grid", "--iterations", "20", "--out", str(out),
                  "--no-progress", "--snapshots", "2", "--hidden", "32", "--layers", "2"]) == 0
-    for name in ("history.json", "summary.json", "dashboard.png", "samples.png", "d_surface.png"):
+    for name in ("metrics.jsonl", "summary.json", "dashboard.png", "samples.png", "d_surface.png"):
         assert (out / name).stat().st_size > 0, f"train did not write {name}"
     (out / "dashboard.png").unlink()
     redrawn = tmp_path / "redrawn"
-    assert main(["figures", str(out / "history.json"), "--out", str(redrawn)]) == 0
+    assert main(["figures", str(out / "metrics.jsonl"), "--out", str(redrawn)]) == 0
     assert (redrawn / "dashboard.png").read_bytes()[:8] == PNG_MAGIC
 
 

@@ -8,6 +8,6 @@ Layers: engine <- nn/optim <- gan (losses, regularizers, Trainer) <- lab <- viz/
 """
 from __future__ import annotations
 
-from . import datasets, metrics, recipes, theory
+from . import datasets, dirac, metrics, recipes, theory
 
-__all__ = ["datasets", "metrics", "recipes", "theory"]
+__all__ = ["datasets", "dirac", "metrics", "recipes", "theory"]

@@ -12,7 +12,10 @@ import math
 
 import numpy as np
 
-__all__ = ["NAMES", "Digits", "Gaussian1D", "GaussianMixture", "SwissRoll", "as_dataset", "by_name", "canonical_name"]
+__all__ = [
+    "ALIASES", "NAMES", "Digits", "Gaussian1D", "GaussianMixture", "SwissRoll", "as_dataset", "by_name",
+    "canonical_name",
+]
 
 
 def _rng(rng) -> np.random.Generator:
@@ -191,15 +194,15 @@ def as_dataset(data):
 
 # the names the command line and the recipes use, and their aliases
 NAMES = ("ring8", "grid25", "swiss", "gauss1d", "digits")
-_ALIASES = {"ring": "ring8", "grid": "grid25", "gaussian": "gauss1d", "swissroll": "swiss"}
+ALIASES = {"ring": "ring8", "grid": "grid25", "gaussian": "gauss1d", "swissroll": "swiss"}
 
 
 def canonical_name(name: str) -> str:
     """"ring8" for "ring", "grid25" for "grid", ...; ValueError naming the valid ones."""
-    name = _ALIASES.get(name, name)
+    name = ALIASES.get(name, name)
     if name not in NAMES:
         raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(NAMES)} "
-                         f"(aliases: {', '.join(sorted(_ALIASES))})")
+                         f"(aliases: {', '.join(sorted(ALIASES))})")
     return name
 
 

@@ -17,7 +17,8 @@ from . import theory
 
 __all__ = [
     "ModeCoverage", "ModeStatistics", "discriminator_optimality_gap", "histogram_divergences", "jsd_estimate",
-    "logits_on", "mode_coverage", "mode_statistics",
+    "digits_classifier", "frechet_digits_distance", "frechet_distance", "logits_on", "mode_coverage",
+    "mode_statistics",
     "probabilities_on", "wasserstein_distance",
 ]
 
@@ -257,3 +258,80 @@ def wasserstein_distance(a, b, max_points: int = 1024, rng=None) -> float:
     cost = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())
+
+
+# ---- a Frechet distance for the digits, on features of a classifier minigan trains --------
+def frechet_distance(a, b) -> float:
+    """The Frechet distance between Gaussians fitted to two feature sets (n, k) and (m, k):
+
+        ||mu_a - mu_b||^2 + Tr(S_a + S_b - 2 (S_a S_b)^(1/2))      (Heusel et al. 2017, FID)
+
+    Tr (S_a S_b)^(1/2) is computed as the sum of the square roots of the eigenvalues of the
+    symmetric S_a^(1/2) S_b S_a^(1/2), which are those of S_a S_b (no complex matrix root).
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"frechet_distance needs (n, k) and (m, k) features, got {a.shape} and {b.shape}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    s_a, s_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    w, v = np.linalg.eigh(s_a)
+    root_a = (v * np.sqrt(np.clip(w, 0.0, None))) @ v.T
+    cross = np.linalg.eigvalsh(root_a @ s_b @ root_a)
+    root_trace = np.sqrt(np.clip(cross, 0.0, None)).sum()
+    value = float(((mu_a - mu_b) ** 2).sum() + np.trace(s_a) + np.trace(s_b) - 2.0 * root_trace)
+    return max(value, 0.0)
+
+
+_CLASSIFIERS: dict = {}
+
+
+def digits_classifier(seed: int = 0, steps: int = 400):
+    """A digit classifier trained by minigan on scikit-learn's 8x8 digits (pixels in [-1, 1]):
+    an MLP 64 -> 128 -> 64 -> 10 (LeakyReLU(0.2)), full-batch Adam(1e-2), cross-entropy,
+    ``steps`` steps. Returns (features, classify): features(x) -> (n, 64), the last hidden
+    layer's activations; classify(x) -> (n,) predicted digits. Cached per (seed, steps)."""
+    key = (seed, steps)
+    if key in _CLASSIFIERS:
+        return _CLASSIFIERS[key]
+    from .. import nn, optim
+    from ..ops.activation import leaky_relu
+    from ..ops.reduce import max as max_
+    from ..ops.reduce import mean, sum
+    from ..random import manual_seed
+    from .datasets import Digits
+
+    digits = Digits()
+    manual_seed(seed)
+    body = nn.mlp([64, 128, 64], activation=nn.LeakyReLU(0.2))
+    head = nn.Linear(64, 10)
+    params = list(body.parameters()) + list(head.parameters())
+    opt = optim.Adam(params, lr=1e-2)
+    x = tensor(digits.data)
+    onehot = tensor(np.eye(10, dtype=np.float32)[digits.labels])
+    for _ in range(steps):
+        logits = head(leaky_relu(body(x), 0.2))
+        m = max_(logits, axis=1, keepdims=True).detach()
+        log_z = (logits - m).exp().sum(axis=1, keepdims=True).log() + m
+        loss = -mean(sum(onehot * (logits - log_z), axis=1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def features(points) -> np.ndarray:
+        with no_grad():
+            return np.asarray(leaky_relu(body(tensor(np.asarray(points, np.float32))), 0.2).numpy(), np.float64)
+
+    def classify(points) -> np.ndarray:
+        with no_grad():
+            out = head(tensor(features(points).astype(np.float32))).numpy()
+        return np.asarray(out).argmax(1)
+
+    _CLASSIFIERS[key] = (features, classify)
+    return features, classify
+
+
+def frechet_digits_distance(fake, real) -> float:
+    """The Frechet distance between generated and real digits (n, 64) on the features of
+    :func:`digits_classifier` (an FID for 8x8 digits; 0 for identical distributions)."""
+    features, _ = digits_classifier()
+    return frechet_distance(features(fake), features(real))
