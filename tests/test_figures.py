@@ -183,3 +183,37 @@ def test_dashboard_names_layers_readably_and_states_its_references(ring_run, tmp
                                            "grad_norm/D/2.weight", "grad_norm/D/2.bias"])
     fig_path = figures.dashboard(history, tmp_path / "dashboard.png", title="ring")
     assert_png(fig_path, min_w=1400, min_h=800)
+
+
+def test_dirac_field_is_the_gradient_play_of_its_value():
+    from minigan.viz.studies import dirac_field
+
+    theta, psi = np.array([0.3, -0.7]), np.array([0.5, 0.2])
+    u, v = dirac_field(theta, psi)
+    # V = log sigmoid(-psi theta) - log 2: dV/dtheta = -psi sigmoid(psi theta), dV/dpsi = -theta sigmoid(psi theta)
+    s = 1 / (1 + np.exp(-psi * theta))
+    np.testing.assert_allclose(u, psi * s, rtol=1e-12)
+    np.testing.assert_allclose(v, -theta * s, rtol=1e-12)
+
+
+def test_study_figures_are_written(ring_run, tmp_path):
+    from minigan.lab import theory
+    from minigan.viz import figures, studies
+
+    _, rec, history, data = ring_run
+    assert_png(studies.mode_coverage_figure(rec.iterations, rec.samples, data.means, data.std, tmp_path / "m.png"))
+    circle = np.stack([np.cos(np.linspace(0, 6, 50)), np.sin(np.linspace(0, 6, 50))], 1)
+    assert_png(studies.dirac_figure({"simultaneous": circle, "alternating": 0.5 * circle}, tmp_path / "d.png"),
+               min_w=900)
+    x = np.linspace(-5, 5, 200)
+    p = np.exp(-((x - 2) ** 2) / 0.5) + np.exp(-((x + 2) ** 2) / 0.5)
+    assert_png(studies.kl_figure(x, p / p.sum() / (x[1] - x[0]), {"forward KL": (0.0, 2.0), "reverse KL": (2.0, 0.5)},
+                                 tmp_path / "kl.png", kls={"forward KL": (0.5, 3.0)}))
+    cov = (np.array([4, 8, 12]), np.array([1, 3, 5]), np.array([0.1, 0.3, 0.5]))
+    assert_png(studies.k_sweep_figure({1: {"history": history, "coverage": cov},
+                                       5: {"history": history, "coverage": cov}}, tmp_path / "k.png", n_modes=8),
+               min_w=1200)
+    d = np.logspace(-4, -0.01, 8)
+    assert_png(figures.vanishing_gradients_figure(
+        d, {"minimax": theory.generator_logit_gradient(d, "minimax")}, tmp_path / "vg.png",
+        training={"run": (history["d_fake"], history["g_logit_grad"])}))

@@ -344,13 +344,19 @@ def theory_1d(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, path: str | os
 
 
 def vanishing_gradients_figure(d_fake: np.ndarray, measured: dict[str, np.ndarray],
-                               path: str | os.PathLike) -> str:
+                               path: str | os.PathLike,
+                               training: dict[str, tuple[np.ndarray, np.ndarray]] | None = None) -> str:
     """|dL_G/d logit| against D(G(z)) for each generator loss: analytic curves and measured points.
 
     d_fake: (m,) values of D(G(z)); measured: {"minimax": (m,), "non-saturating": (m,)}
-    gradients measured with autograd at those points.
+    gradients measured with autograd at those points. training: {"run name (loss)": (mean
+    D(G(z)) per iteration, mean |dL_G/d logit| per iteration)}, the values a Trainer
+    recorded ("d_fake", "g_logit_grad"), drawn as small dots coloured by iteration.
     """
     d = np.asarray(d_fake, np.float64)
+    if training:
+        d = np.concatenate([d] + [np.asarray(v[0], np.float64) for v in training.values()])
+        d = d[(d > 0) & (d < 1)]
     grid = np.logspace(math.log10(max(d.min(), 1e-12)), math.log10(min(d.max(), 1 - 1e-6)), 400)
     fig = _figure(8, 5.5)
     ax = fig.subplots()
@@ -361,8 +367,13 @@ def vanishing_gradients_figure(d_fake: np.ndarray, measured: dict[str, np.ndarra
     styles = {"minimax": (FAKE_COLOR, "o"), "non-saturating": (G_COLOR, "s")}
     for name, g in measured.items():
         color, marker = styles.get(name, ("k", "x"))
-        ax.scatter(d, np.abs(g), color=color, marker=marker, s=28, facecolors="none", zorder=3,
-                   label=f"{name}: measured by minigan autograd")
+        ax.scatter(np.asarray(d_fake, np.float64), np.abs(g), color=color, marker=marker, s=28,
+                   facecolors="none", zorder=3, label=f"{name}: measured by minigan autograd")
+    cmaps = ["Purples", "Oranges", "Greys"]
+    for (name, (df, gl)), cmap in zip((training or {}).items(), cmaps):
+        df, gl = np.asarray(df, np.float64), np.asarray(gl, np.float64)
+        ax.scatter(df, gl, c=np.arange(len(df)), cmap=cmap, s=5, alpha=0.6, zorder=2, linewidths=0)
+        ax.scatter([], [], color=_cmap(cmap)(0.75), s=12, label=f"{name}: each iteration of training (dark = late)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("D(G(z))   (← D confidently rejects the fake)")
