@@ -115,23 +115,27 @@ def _prune(order, capture) -> list:
     return pruned
 
 
-def _check_versions(t) -> None:
-    """Raise PyTorch's error if an array ``t``'s op saved for its backward (an input, or
-    ``t`` itself) was changed in place after the op ran: the gradient would be computed
-    from the new values and be silently wrong."""
-    saved = t._saved_versions
-    if t._version[0] != saved[0]:
-        _raise_modified(t._op, "its output", t, t._version[0], saved[0])
-    for i, (p, v) in enumerate(zip(t._parents, saved[1:])):
-        if p._version[0] != v:
-            _raise_modified(t._op, f"its input {i}", p, p._version[0], v)
+# Ticks once per in-place write anywhere (Tensor._mark_written). A recorded op keeps the
+# tick it was made at; if the clock has not moved since, nothing it saved can have changed.
+write_clock = [0]
 
 
-def _raise_modified(op, which, t, now, expected):
+def _check_writes(t) -> None:
+    """Raise PyTorch's error if ``t`` (the op's output) or one of its inputs was written in
+    place after the op ran: its backward would read the new values and be silently wrong."""
+    at = t._recorded_at
+    if t._writes[1] > at:
+        _raise_modified(t._op, "its output", t)
+    for i, p in enumerate(t._parents):
+        if p._writes[1] > at:
+            _raise_modified(t._op, f"its input {i}", p)
+
+
+def _raise_modified(op, which, t):
     raise RuntimeError(
         "one of the variables needed for gradient computation has been modified by an "
         f"inplace operation: {which} of op '{op.name}', a {t.array.dtype} tensor of shape "
-        f"{tuple(t.shape)}, is at version {now}; expected version {expected} instead. "
+        f"{tuple(t.shape)}, is at version {t._writes[0]}, written after the op used it. "
         "Hint: do the in-place change (optimizer.step(), x[...] = v, x.add_(...)) after "
         "backward(), or work on a .clone()."
     )
@@ -195,80 +199,82 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
 
     The tensors to visit are sorted by creation order (a topological order) and walked
     from the newest back: each one's summed incoming gradient goes through its hooks, then
-    to its op's backward, whose results are summed into its inputs' incoming gradients.
-    With ``capture`` (a dict id(tensor) -> None), the gradients of those tensors are
-    stored there and no ``.grad`` is touched (that is ``grad()``); otherwise they
-    accumulate into the ``.grad`` of every leaf that requires it (``backward()``).
+    to its op's backward (``_backward_one``), whose results are summed into its inputs'
+    incoming gradients. With ``capture`` (a dict id(tensor) -> None), the gradients of
+    those tensors are stored there and no ``.grad`` is touched (that is ``grad()``);
+    otherwise they accumulate into the ``.grad`` of every leaf that requires it.
     """
     pending = _Pending(create_graph)
     for r, g in zip(roots, root_grads):
-        pending.add(r, g, aliased=True)
+        pending.add(id(r), g, True)
     order = _topo_order(roots)
     pruned = _prune(order, capture) if capture is not None and not create_graph else ()
+    grads, owned, aliased = pending.grads, pending.owned, pending.aliased
     prev = state.grad_enabled
     state.grad_enabled = create_graph  # this thread only
     try:
         for i in range(len(order) - 1, -1, -1):
             t = order[i]
             order[i] = None  # let intermediates go as soon as their gradient has passed
-            g, aliased = pending.pop(t)
+            g = grads.pop(id(t), None)
             if g is None:
-                if not retain_graph:
-                    _free(t)
+                if not retain_graph and t._op is not None:
+                    t._parents = None
+                    t._ctx = None
                 continue
+            if owned:
+                owned.discard(id(g))  # handed on now: an op may pass it to several inputs
             if _hooks:
                 g = _run_hooks(t, g, create_graph)
-            if capture is not None:
-                if id(t) in capture:
-                    prev_g = capture[id(t)]
-                    capture[id(t)] = g if prev_g is None else prev_g + g
-                if t._op is None:
-                    continue
-            if t._op is None:
-                _accumulate_into_grad(t, g, aliased, create_graph)
-                continue
-            _backward_one(t, g, pending, retain_graph)
+            if capture is not None and id(t) in capture:
+                prev_g = capture[id(t)]
+                capture[id(t)] = g if prev_g is None else prev_g + g
+            if t._op is not None:
+                _backward_one(t, g, pending, retain_graph)
+            elif capture is None:
+                _accumulate_into_grad(t, g, id(t) in aliased, create_graph)
     finally:
         state.grad_enabled = prev
         for t in pruned:
             t._rg = True
 
 
-def _free(t) -> None:
-    if t._op is not None:
-        t._parents = None
-        t._ctx = None
-
-
 def _backward_one(t, g, pending, retain_graph) -> None:
-    """Run ``t``'s op backward on ``g`` and pass the results on to its inputs."""
+    """Run ``t``'s op backward on ``g`` and add the results to its inputs' pending sums."""
     op, parents = t._op, t._parents
     if parents is None:
         raise RuntimeError(_FREED)
-    _check_versions(t)
-    anomaly = state.anomaly
-    pgrads = op.backward(t, g) if not anomaly else _backward_unchecked(op, t, g)
+    if t._recorded_at != write_clock[0]:
+        _check_writes(t)
+    if state.anomaly:
+        pgrads = _backward_unchecked(op, t, g)
+    else:
+        pgrads = op.backward(t, g)
     if type(pgrads) is not tuple:
         pgrads = (pgrads,)
-    if anomaly:
+    if state.anomaly:
         _check_backward(op, pgrads)
     if not retain_graph:
-        _free(t)
-    seq = t._seq
+        t._parents = None
+        t._ctx = None
+    seq, garr = t._seq, g.array
     for p, pg in zip(parents, pgrads):
         if pg is None or not p._rg:
             continue
         if p._seq > seq:
-            raise RuntimeError(
-                f"an input of op '{op.name}' (shape {tuple(p.shape)}) was changed by an in-place "
-                "operation after the op used it; minigan cannot route its gradient. Do the "
-                "in-place change on a .clone(), or before the tensor is used.")
-        pdt = p.array.dtype
-        if pg.array.dtype != pdt:
-            pg = pg.to(dtype=pdt)
-        # an op may hand the same array to several inputs (add) or a view of g (reshape)
+            _raise_rebound(op, p)
         a = pg.array
-        pending.add(p, pg, aliased=a is g.array or getattr(a, "base", None) is not None)
+        if a.dtype != p.array.dtype:
+            pg = pg.to(dtype=p.array.dtype)
+        # an op may hand the same array to several inputs (add) or a view of g (reshape)
+        pending.add(id(p), pg, a is garr or a.base is not None)
+
+
+def _raise_rebound(op, p):
+    raise RuntimeError(
+        f"an input of op '{op.name}' (shape {tuple(p.shape)}) was changed by an in-place "
+        "operation after the op used it; minigan cannot route its gradient. Do the "
+        "in-place change on a .clone(), or before the tensor is used.")
 
 
 class _Pending:
@@ -278,32 +284,28 @@ class _Pending:
     it in place; a gradient an op returned may be shared (``aliased``) and is never written.
     """
 
-    __slots__ = ("create_graph", "grads", "owned")
+    __slots__ = ("aliased", "create_graph", "grads", "owned")
 
     def __init__(self, create_graph: bool) -> None:
         self.create_graph = create_graph
-        self.grads: dict[int, tuple] = {}  # id(tensor) -> (gradient, aliased)
-        self.owned: set[int] = set()       # ids of the sums made here
+        self.grads: dict = {}       # id(tensor) -> its gradient so far
+        self.owned: set = set()     # ids of the sums made here
+        self.aliased: set = set()   # ids of tensors whose gradient an op may share
 
-    def add(self, t, g, aliased: bool) -> None:
-        tid = id(t)
+    def add(self, tid: int, g, aliased: bool) -> None:
         old = self.grads.get(tid)
         if old is None:
-            self.grads[tid] = (g, aliased)
+            self.grads[tid] = g
+            if aliased:
+                self.aliased.add(tid)
         elif self.create_graph:
-            self.grads[tid] = (old[0] + g, False)
-        elif id(old[0]) in self.owned and old[0].array.shape == g.array.shape:
-            old[0].array += g.array
+            self.grads[tid] = old + g
+        elif id(old) in self.owned and old.array.shape == g.array.shape:
+            old.array += g.array
         else:
-            acc = Tensor._wrap(old[0].array + g.array)
+            acc = self.grads[tid] = Tensor._wrap(old.array + g.array)
             self.owned.add(id(acc))
-            self.grads[tid] = (acc, False)
-
-    def pop(self, t):
-        g, aliased = self.grads.pop(id(t), (None, False))
-        if g is not None:
-            self.owned.discard(id(g))  # handed to an op now: it may pass it on to several inputs
-        return g, aliased
+            self.aliased.discard(tid)
 
 
 def _accumulate_into_grad(t, g, aliased: bool, create_graph: bool) -> None:
@@ -325,7 +327,7 @@ def _accumulate_into_grad(t, g, aliased: bool, create_graph: bool) -> None:
         t.grad = old + g
     elif old.array.dtype == g.array.dtype:
         old.array += g.array
-        old._version[0] += 1
+        old._mark_written()
     else:
         t.grad = Tensor._wrap(old.array + g.array)
 

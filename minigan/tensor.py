@@ -12,12 +12,13 @@ import numbers
 import numpy as np
 
 from . import backend
-from .autograd import check_forward
+from .autograd import check_forward, write_clock
 from .backend.device import CPU, device_of, parse_device, to_device
 from .grad_mode import state as _grad_mode
 from .random import default_generator
 
 _ndarray = np.ndarray
+_UNWRITTEN = (0, 0)  # the write counter of a storage never written nor shared (read-only)
 _next_seq = itertools.count().__next__
 _new = object.__new__
 _FLOAT_KINDS = "fc"
@@ -34,10 +35,12 @@ class Tensor:
 
     # _seq: creation order of recorded tensors (-1 for leaves and constants); a tensor is
     # always made after its inputs, so sorting by _seq is a topological order.
-    # _version: a one-item list counting in-place writes to the storage, shared by every
-    # tensor that views it (detach(), .data, reshape...); a recorded op keeps the versions
-    # of its output and inputs (_saved_versions) and backward checks them, as PyTorch does.
-    __slots__ = ("array", "_version", "grad", "_rg", "_op", "_parents", "_ctx", "_seq", "_saved_versions",
+    # _writes: [number of in-place writes to the storage, tick of the last one], shared by
+    # every tensor that views the storage (detach(), .data, reshape...); _UNWRITTEN until
+    # the storage is written or shared. A recorded op
+    # keeps the write clock's tick (_recorded_at); backward raises if its output or an
+    # input was written after that tick, as PyTorch does with its version counters.
+    __slots__ = ("array", "_writes", "grad", "_rg", "_op", "_parents", "_ctx", "_seq", "_recorded_at",
                  "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators
     __array_priority__ = 1000
@@ -53,7 +56,7 @@ class Tensor:
         if not isinstance(data, _ndarray) and backend.get_array_module(data) is np:
             data = np.asarray(data)  # lists, numbers, NumPy scalars
         self.array = data
-        self._version = [0]
+        self._writes = _UNWRITTEN
         self.grad = None
         self._op = None
         self._parents = None
@@ -68,7 +71,7 @@ class Tensor:
         """A constant (no-grad) tensor around ``array``, with no checks (hot path)."""
         t = _new(Tensor)
         t.array = array if type(array) is _ndarray else _fix_array(array)
-        t._version = [0]
+        t._writes = _UNWRITTEN
         t.grad = None
         t._rg = False
         t._op = None
@@ -84,7 +87,7 @@ class Tensor:
         graph, as ``torch.Tensor.data``: ``p.data.clamp_(-c, c)`` changes ``p`` in place
         without autograd seeing it. ``array`` is the raw NumPy/CuPy array."""
         t = Tensor._wrap(self.array)
-        t._version = self._version
+        t._writes = self._shared_writes()
         return t
 
     @data.setter
@@ -247,7 +250,7 @@ class Tensor:
     def detach(self) -> "Tensor":
         """The same data, cut from the graph (no copy; in-place changes are seen by both)."""
         t = Tensor._wrap(self.array)
-        t._version = self._version
+        t._writes = self._shared_writes()
         return t
 
     def detach_(self) -> "Tensor":
@@ -321,13 +324,23 @@ class Tensor:
         return self._op is not None and autograd.retains_grad(self)
 
     # ---- in place: each write bumps the storage's version (see _version) ----------------
+    def _shared_writes(self) -> list:
+        """The write counter of this storage, for a new tensor that shares it."""
+        if self._writes is _UNWRITTEN:
+            self._writes = [0, 0]
+        return self._writes
+
     def _mark_written(self) -> None:
         """Count an in-place write to this tensor's storage (optimizers, init, loaders)."""
-        self._version[0] += 1
+        cell = self._shared_writes()
+        cell[0] += 1
+        write_clock[0] += 1
+        cell[1] = write_clock[0]
 
     @property
-    def _version_count(self) -> int:
-        return self._version[0]
+    def _version(self) -> int:
+        """How many times this tensor's storage was written in place (as PyTorch's)."""
+        return self._writes[0]
 
     def _check_inplace(self, what: str) -> bool:
         """Raise where PyTorch forbids writing into this tensor; True when the write must
@@ -349,7 +362,7 @@ class Tensor:
         if isinstance(value, Tensor):
             value = value.array
         self.array[_index_arrays(idx)] = value
-        self._version[0] += 1
+        self._mark_written()
 
     def _inplace(self, what: str, fn, *args) -> "Tensor":
         """Write ``fn(self, *args)`` into this tensor's storage, as PyTorch's ``x.op_()``.
@@ -367,19 +380,17 @@ class Tensor:
             return self
         before = _new(Tensor)  # takes over self's place in the graph, with its old values
         before.array = self.array.copy()
-        before._version = [0]
+        before._writes = _UNWRITTEN
         before.grad = None
         for slot in ("_rg", "_op", "_parents", "_ctx", "_seq"):
             setattr(before, slot, getattr(self, slot))
-        before._saved_versions = getattr(self, "_saved_versions", None)
         if before._op is not None:
-            before._saved_versions = (0, *before._saved_versions[1:])
+            before._recorded_at = self._recorded_at
         out = fn(before, *args)
         self._write(out.array, what)
         self._rg, self._op, self._parents, self._ctx, self._seq = (
             out._rg, out._op, out._parents, out._ctx, out._seq)
-        if out._op is not None:
-            self._saved_versions = (self._version[0], *out._saved_versions[1:])
+        self._recorded_at = write_clock[0]  # after the write: self holds the op's output
         return self
 
     def _write(self, values, what: str) -> None:
@@ -393,7 +404,7 @@ class Tensor:
                 f"{what}: result type {values.dtype} can't be cast to the desired output type "
                 f"{self.array.dtype}")
         self._xp().copyto(self.array, values, casting="unsafe")
-        self._version[0] += 1
+        self._mark_written()
 
     def add_(self, other, *, alpha=1) -> "Tensor":
         return self._inplace("add_", lambda t, o: t + (o if alpha == 1 else o * alpha), other)
@@ -494,7 +505,7 @@ def zero_grad(params, set_to_none: bool = True) -> None:
         if g._op is not None:  # a gradient recorded with create_graph: cut it off first
             g = p.grad = g.detach()
         g.array[...] = 0
-        g._version[0] += 1
+        g._mark_written()
 
 
 def _filled(t, value):
@@ -604,7 +615,7 @@ def _apply(op, ctx, *inputs):
     t = _new(Tensor)
     t.array = out
     # a view shares its input's storage, so it shares the count of writes to it
-    t._version = inputs[0]._version if op.is_view and out.base is not None else [0]
+    t._writes = inputs[0]._shared_writes() if op.is_view and out.base is not None else _UNWRITTEN
     t.grad = None
     if rg and mode.grad_enabled:
         t._rg = True
@@ -612,7 +623,7 @@ def _apply(op, ctx, *inputs):
         t._parents = inputs
         t._ctx = ctx
         t._seq = _next_seq()
-        t._saved_versions = (t._version[0], *[p._version[0] for p in inputs])
+        t._recorded_at = write_clock[0]
     else:
         t._rg = False
         t._op = None
