@@ -13,7 +13,7 @@ import warnings
 import weakref
 from operator import attrgetter
 
-from .backend.device import get_array_module
+from .backend.device import get_array_module, on_device_of, ones_like_on_device
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, state
 
 __all__ = ["backward", "detect_anomaly", "enable_grad", "grad", "is_grad_enabled", "no_grad",
@@ -230,7 +230,8 @@ def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capt
                 prev_g = capture[id(t)]
                 capture[id(t)] = g if prev_g is None else prev_g + g
             if t._op is not None:
-                _backward_one(t, g, pending, retain_graph)
+                with on_device_of(t.array):  # CuPy allocates on its current device
+                    _backward_one(t, g, pending, retain_graph)
             elif capture is None:
                 _accumulate_into_grad(t, g, id(t) in aliased, create_graph)
     finally:
@@ -336,7 +337,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
     """Accumulate the gradients of ``tensors`` into the leaves' ``.grad`` (torch.autograd.backward)."""
     if grad_tensors is None and isinstance(tensors, Tensor) and tensors._rg and tensors.array.size == 1:
         # fast path: the usual loss.backward() on a scalar
-        ones = tensors._xp().ones(tensors.array.shape, dtype=tensors.array.dtype)
+        ones = ones_like_on_device(tensors.array)
         retain = create_graph if retain_graph is None else retain_graph
         run_backward((tensors,), (Tensor._wrap(ones),), retain, create_graph)
         return
@@ -417,11 +418,11 @@ def _roots_and_grads(tensors, grad_tensors, who):
                     f"{who}(): gradient can be implicitly created only for scalar outputs, "
                     f"but the output has shape {tuple(t.shape)}; pass a gradient of that shape"
                 )
-            xp = t._xp()
-            g = Tensor._wrap(xp.ones(t.array.shape, dtype=t.array.dtype))
+            g = Tensor._wrap(ones_like_on_device(t.array))
         else:
             if not isinstance(g, Tensor):
-                g = Tensor._wrap(t._xp().asarray(g, dtype=t.array.dtype))
+                with on_device_of(t.array):
+                    g = Tensor._wrap(t._xp().asarray(g, dtype=t.array.dtype))
             if g.shape != t.shape:
                 raise RuntimeError(
                     f"{who}(): gradient has shape {tuple(g.shape)} but the output has shape "

@@ -52,6 +52,8 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
         arr = data.copy()
         dev = backend.device_of(data) if device is None else parse_device(device)
     else:
+        if isinstance(data, (list, tuple)):
+            data = _on_host(data)  # tensors or CuPy arrays in a list: copied to the host
         try:
             arr = np.array(data)
         except (ValueError, TypeError) as exc:
@@ -70,6 +72,17 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _on_host(data):
+    """A nested list/tuple with every Tensor and device array in it replaced by a NumPy array."""
+    if isinstance(data, (list, tuple)):
+        return [_on_host(v) for v in data]
+    if isinstance(data, Tensor):
+        data = data.array
+    if not isinstance(data, np.ndarray) and backend.get_array_module(data) is not np:
+        return to_device(data, backend.device.CPU)
+    return data
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .backend.device import to_device
 from .ops import arith, reduce
 from .ops._util import const
 from .ops.activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
@@ -180,4 +181,4 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
         return input * 0.0
     keep = default_generator().random(input.shape) >= p
     mask = (keep / (1.0 - p)).astype(input.dtype)
-    return input * const(input._xp().asarray(mask) if input._xp() is not np else mask, input)
+    return input * const(mask if type(input.array) is np.ndarray else to_device(mask, input.device), input)

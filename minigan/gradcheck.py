@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from . import autograd
+from .backend.device import on_device_of, to_device
 from .tensor import Tensor
 
 
@@ -56,8 +57,10 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             u = np.ones(out.shape)
         else:
             u = rng.standard_normal(out.shape)
-            grads = autograd.grad(out, [inputs[i] for i in diff], grad_outputs=Tensor._wrap(
-                out._xp().asarray(u, dtype=out.dtype)), allow_unused=True, retain_graph=True)
+            with on_device_of(out.array):
+                u_out = Tensor._wrap(out._xp().asarray(u, dtype=out.dtype))
+            grads = autograd.grad(out, [inputs[i] for i in diff], grad_outputs=u_out,
+                                  allow_unused=True, retain_graph=True)
             analytic = {
                 i: (np.zeros(inputs[i].shape) if g is None else _host(g.array).astype(np.float64))
                 for i, g in zip(diff, grads)
@@ -85,8 +88,9 @@ def _host(a):
 
 def _numeric(fn, inputs, i, k, u, eps):
     x = inputs[i]
-    if type(x.array) is np.ndarray and not x.array.flags.c_contiguous:
-        x.array = np.ascontiguousarray(x.array)
+    if not x.array.flags.c_contiguous:  # reshape(-1) must be a view, on NumPy and CuPy alike
+        with on_device_of(x.array):
+            x.array = x._xp().ascontiguousarray(x.array)
     flat = x.array.reshape(-1)  # a view: perturb in place, restore after
     num = np.zeros(x.array.size)
     # grad mode stays on: fn may itself call grad() (as gradgradcheck's does)
@@ -111,7 +115,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     rng = np.random.default_rng(1)
     if grad_outputs is None:
         grad_outputs = tuple(
-            Tensor(out._xp().asarray(rng.standard_normal(out.shape), dtype=out.dtype), requires_grad=True)
+            Tensor(to_device(rng.standard_normal(out.shape).astype(out.dtype), out.device), requires_grad=True)
             for out in outs
         )
     grad_outputs = _as_tuple(grad_outputs)

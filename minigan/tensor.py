@@ -13,7 +13,9 @@ import numpy as np
 
 from . import backend
 from .autograd import check_forward, write_clock
-from .backend.device import CPU, device_of, parse_device, to_device
+from .backend.device import (
+    CPU, common_cuda_device, current_cuda_id, device_of, on_device_of, parse_device, to_device,
+)
 from .grad_mode import state as _grad_mode
 from .random import default_generator
 
@@ -361,7 +363,16 @@ class Tensor:
                 "build the result out of place, e.g. with mg.where or mg.cat")
         if isinstance(value, Tensor):
             value = value.array
-        self.array[_index_arrays(idx)] = value
+        arr = self.array
+        if type(arr) is _ndarray:
+            arr[_index_arrays(idx)] = value
+        else:
+            # CuPy takes device arrays and scalars only: lists and NumPy arrays are copied over
+            if not isinstance(value, (numbers.Number, np.generic)):
+                value = to_device(np.asarray(value) if backend.get_array_module(value) is np else value,
+                                  self.device)
+            with arr.device:
+                arr[_index_arrays(idx)] = value
         self._mark_written()
 
     def _inplace(self, what: str, fn, *args) -> "Tensor":
@@ -371,6 +382,9 @@ class Tensor:
         graph, or an argument requires grad), the op is recorded: ``self`` becomes the
         op's output, and its previous values live on in a copy that the op (and any
         earlier op whose backward needs them) reads."""
+        if type(self.array) is not _ndarray and _off_device(what, (self,)):
+            with self.array.device:  # CuPy works on its current device
+                return self._inplace(what, fn, *args)
         record = self._check_inplace(what) or (_grad_mode.grad_enabled and any(
             isinstance(a, Tensor) and a._rg for a in args))
         if not record:
@@ -504,7 +518,8 @@ def zero_grad(params, set_to_none: bool = True) -> None:
             continue
         if g._op is not None:  # a gradient recorded with create_graph: cut it off first
             g = p.grad = g.detach()
-        g.array[...] = 0
+        with on_device_of(g.array):
+            g.array[...] = 0
         g._mark_written()
 
 
@@ -584,7 +599,9 @@ def _device_error(op, inputs):
 
 def _apply(op, ctx, *inputs):
     """Run ``op`` on the inputs' arrays and, if grad mode is on and an input requires
-    grad, record the op on the result."""
+    grad, record the op on the result. On CUDA it runs on the inputs' device."""
+    if type(inputs[0].array) is not _ndarray and _off_device(op, inputs):
+        return _apply_on_device(op, ctx, inputs)
     if len(inputs) == 1:
         try:
             arr = inputs[0].array
@@ -631,6 +648,18 @@ def _apply(op, ctx, *inputs):
         t._ctx = None
         t._seq = -1
     return t
+
+
+def _off_device(op, inputs) -> bool:
+    """True when CUDA inputs live on another device than CuPy's current one (always
+    False on a single GPU); a device error when they are on several devices."""
+    dev = common_cuda_device([t.array for t in inputs], lambda: _device_error(op, inputs))
+    return dev != current_cuda_id()
+
+
+def _apply_on_device(op, ctx, inputs):
+    with inputs[0].array.device:
+        return _apply(op, ctx, *inputs)
 
 
 def _index_arrays(idx):

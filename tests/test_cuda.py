@@ -1,11 +1,15 @@
-"""Tests that need a real CUDA device and CuPy (every test is marked ``cuda``).
+"""Tests of minigan's CUDA path (every test is marked ``cuda``).
 
-Run with ``MINIGAN_DEVICE=cuda pytest -m cuda``; tests/conftest.py skips them with the
-reason "no CUDA device" where ``minigan.backend.cuda.is_available()`` is False. minigan and
-CuPy are imported inside the tests, so collection never needs either.
+On a machine with an NVIDIA GPU and CuPy they run on the device:
+``MINIGAN_DEVICE=cuda pytest -m cuda``. Everywhere else tests/conftest.py runs them on the
+CuPy stand-in of tests/cupy_standin (kernels compiled for the device, then run on the CPU,
+with CuPy's flush-to-zero emulated); ``MINIGAN_CUPY=real`` turns the stand-in off (then they
+are skipped without a GPU). minigan and CuPy are imported inside the tests.
 
-These were written on a machine without a GPU: they have been collected and skipped there,
-never run.
+Flush-to-zero: CuPy compiles every kernel, its own and minigan's, with ``-ftz=true``, so on
+the device a float32 result (or input) below 2**-126 ≈ 1.18e-38 reads as 0. The float32
+comparisons below therefore allow an absolute error of a few times 2**-126
+(``FTZ_ATOL``); float64 is not flushed.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ ref = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(ref)
 
 RTOL = 1e-5
+# values this small may come back as 0 from a float32 kernel (flush-to-zero, see above);
+# 4x because an incoming gradient of size <= 2 (or 3) multiplies a flushed intermediate
+FTZ_ATOL = 4 * float(np.finfo(np.float32).tiny)
 
 
 def _logits(rng, n: int, dtype=np.float32) -> np.ndarray:
@@ -47,7 +54,28 @@ def _inputs(seed: int = 0, n: int = 4099, dtype=np.float32):
 
 def _close(got_cupy, expected, rtol=RTOL, atol=0.0, what=""):
     got = got_cupy.get() if hasattr(got_cupy, "get") else np.asarray(got_cupy)
+    if got.dtype == np.float32:
+        atol = max(atol, FTZ_ATOL)
     np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+def test_float32_kernels_flush_subnormal_results_to_zero():
+    """What -ftz=true means for a user: log σ(-100) is -3.8e-44 in float32 on the CPU (a
+    subnormal) and exactly 0 on the device; float64 keeps it."""
+    import cupy
+
+    from minigan.backend import kernels
+    from minigan.ops.activation import log_sigmoid_array
+
+    x = np.array([-100.0, -88.0, 100.0, 88.0], np.float32)
+    cpu = log_sigmoid_array(x)
+    assert cpu[2] != 0 and abs(cpu[2]) < np.finfo(np.float32).tiny  # subnormal on the CPU
+    got = kernels.log_sigmoid_forward(cupy.asarray(x)).get()
+    assert got[2] == 0 and got[3] == 0, got  # flushed on the device
+    np.testing.assert_allclose(got[:2], cpu[:2], rtol=RTOL)
+    got64 = kernels.log_sigmoid_forward(cupy.asarray(x.astype(np.float64))).get()
+    np.testing.assert_allclose(got64, log_sigmoid_array(x.astype(np.float64)), rtol=1e-13)
+    assert got64[2] != 0
 
 
 def test_kernels_match_numpy_formulas():
@@ -197,19 +225,21 @@ def test_gan_step_cpu_vs_cuda():
     from minigan import functional as F
     from minigan import nn, optim
 
-    def generator():
-        return nn.Sequential(nn.Linear(4, 32), nn.LeakyReLU(0.2), nn.Linear(32, 2))
+    def generator(device):
+        return nn.Sequential(nn.Linear(4, 32, device=device), nn.LeakyReLU(0.2),
+                             nn.Linear(32, 2, device=device))
 
-    def discriminator():
-        return nn.Sequential(nn.Linear(2, 32), nn.LeakyReLU(0.2), nn.Linear(32, 1))
+    def discriminator(device):
+        return nn.Sequential(nn.Linear(2, 32, device=device), nn.LeakyReLU(0.2),
+                             nn.Linear(32, 1, device=device))
 
     mg.manual_seed(0)
-    g_cpu, d_cpu = generator(), discriminator()
-    g_cuda, d_cuda = generator(), discriminator()
+    # the CPU models on the CPU explicitly: under MINIGAN_DEVICE=cuda the default is the GPU
+    g_cpu, d_cpu = generator("cpu"), discriminator("cpu")
+    g_cuda, d_cuda = generator("cuda"), discriminator("cuda")
     g_cuda.load_state_dict(g_cpu.state_dict())
     d_cuda.load_state_dict(d_cpu.state_dict())
-    g_cuda = g_cuda.to("cuda") or g_cuda
-    d_cuda = d_cuda.to("cuda") or d_cuda
+    assert str(next(iter(g_cpu.parameters())).device) == "cpu"
 
     rng = np.random.default_rng(5)
     z = rng.standard_normal((64, 4)).astype(np.float32)

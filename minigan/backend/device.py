@@ -1,5 +1,7 @@
-"""Devices and moving arrays between them."""
+"""Devices, moving arrays between them, and running on the device an array lives on."""
 from __future__ import annotations
+
+import contextlib
 
 import numpy as np
 
@@ -95,5 +97,57 @@ def to_device(array, device: Device):
             return cp.asarray(array)
     if (array.device.id or 0) == (device.index or 0):
         return array
+    # cupy.asarray would return the array where it is; copy() copies from any device into
+    # the current one
     with cp.cuda.Device(device.index or 0):
-        return cp.asarray(array)
+        return array.copy()
+
+
+_NULL = contextlib.nullcontext()
+
+
+def on_device_of(array):
+    """A context in which CuPy allocates and launches on ``array``'s device (a no-op for
+    NumPy). CuPy works on its *current* device, not on its operands' one."""
+    return _NULL if isinstance(array, np.ndarray) else array.device
+
+
+def current_cuda_id() -> int:
+    return cuda.cupy().cuda.runtime.getDevice()
+
+
+def common_cuda_device(arrays, what):
+    """The id of the CUDA device every array in ``arrays`` (all CuPy arrays) lives on;
+    RuntimeError from ``what()`` when they are on several."""
+    dev = arrays[0].device.id
+    for a in arrays:
+        if type(a) is np.ndarray or a.device.id != dev:
+            raise what()
+    return dev
+
+
+_SCALARS: dict = {}
+
+
+def scalar_like(value, dtype, like):
+    """``value`` as a 0-d array of ``dtype`` (None: inferred) on ``like``'s device. On a
+    GPU each one is a host-to-device copy, so they are made once per device, dtype and
+    value (at most a few thousand distinct ones are kept)."""
+    if isinstance(like, np.ndarray):
+        return np.asarray(value, dtype=dtype)
+    key = (like.device.id, dtype, type(value), repr(value))
+    arr = _SCALARS.get(key)
+    if arr is None:
+        if len(_SCALARS) > 4096:
+            _SCALARS.clear()
+        with like.device:
+            arr = _SCALARS[key] = cuda.cupy().asarray(value, dtype=dtype)
+    return arr
+
+
+def ones_like_on_device(array):
+    """Ones of ``array``'s shape and dtype, on its device."""
+    if isinstance(array, np.ndarray):
+        return np.ones(array.shape, dtype=array.dtype)
+    with array.device:
+        return cuda.cupy().ones(array.shape, dtype=array.dtype)

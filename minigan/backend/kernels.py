@@ -6,8 +6,16 @@ here; CuPy's on-disk kernel cache avoids recompiling across processes). CuPy is 
 lazily inside the functions, so importing minigan never needs CuPy or a GPU.
 
 All public functions take CuPy arrays that the caller has already broadcast to one shape
-and one dtype (float32 or float64) and return a new array of that shape. Optional arrays
-(``weight``, ``pos_weight``, ``grad``) are passed to the kernels as null pointers when absent.
+and one dtype and return a new array of that shape (0-d included), on the inputs' device.
+The kernels exist for float32 and float64; float16 arrays are computed in float32 and the
+result rounded to float16. Optional arrays (``weight``, ``pos_weight``, ``grad``) are passed
+to the kernels as null pointers when absent.
+
+Flush-to-zero: CuPy compiles every kernel with ``-ftz=true``, appended after the options
+given here (cupy/cuda/compiler.py), so ``-ftz=false`` cannot undo it. In the float32 kernels
+a subnormal input (|x| < 2**-126 ≈ 1.18e-38) reads as 0 and a subnormal result, or
+intermediate, becomes 0: log σ(-100) is -3.8e-44 on the CPU and 0 on the device. float64 is
+not affected. CuPy's own float32 elementwise kernels and reductions flush the same way.
 """
 
 from __future__ import annotations
@@ -36,7 +44,10 @@ THREADS_PER_BLOCK = 256
 BLOCKS_PER_SM = 32  # grid = min(ceil(n / 256), 32 * SMs); the grid-stride loop covers the rest
 MAX_BLOCKS = 65535  # used when the SM count is unknown
 
-# No fast-math; no fused multiply-add contraction, so the device rounds like the host tests.
+# No fast-math and no fused multiply-add contraction, so each operation rounds as in the host
+# tests (tests/test_kernels.py), except that CuPy adds -ftz=true (see the module docstring):
+# float32 subnormals are flushed to zero on the device, and libdevice's expf/log1pf may
+# differ from the host libm by an ulp or two.
 NVRTC_OPTIONS = ("--fmad=false",)
 
 _SUFFIX = {"float32": "f32", "float64": "f64"}
@@ -99,9 +110,18 @@ def launch_config(n: int, sm_count: int | None = None) -> tuple[int, int]:
     return blocks, THREADS_PER_BLOCK
 
 
+def _contiguous(a: cupy.ndarray, dtype: Any) -> cupy.ndarray:
+    """a, C-contiguous and of ``dtype``, with its shape (ascontiguousarray makes 0-d 1-d)."""
+    import cupy
+
+    with a.device:
+        return cupy.ascontiguousarray(a, dtype=dtype).reshape(a.shape)
+
+
 def _check(func: str, x: Any, **others: Any) -> dict[str, Any]:
     """Checks that x and every non-None array in ``others`` are CuPy arrays of x's shape,
-    dtype (float32/float64) and device; returns them C-contiguous."""
+    dtype (float16/float32/float64) and device; returns them C-contiguous, float16 ones as
+    float32 (the kernels exist for float32 and float64)."""
     import cupy
 
     if not isinstance(x, cupy.ndarray):
@@ -109,9 +129,11 @@ def _check(func: str, x: Any, **others: Any) -> dict[str, Any]:
             f"{func}: x must be a cupy.ndarray on a CUDA device, got {type(x).__module__}."
             f"{type(x).__name__}"
         )
-    if x.dtype.name not in _SUFFIX:
-        raise TypeError(f"{func}: x has dtype {x.dtype}; the kernels take float32 or float64")
-    checked = {"x": cupy.ascontiguousarray(x)}
+    if x.dtype.name not in _SUFFIX and x.dtype.name != "float16":
+        raise TypeError(f"{func}: x has dtype {x.dtype}; the kernels take float32 or float64 "
+                        "(and float16, computed in float32)")
+    run_dtype = "float32" if x.dtype.name == "float16" else x.dtype
+    checked = {"x": _contiguous(x, run_dtype)}
     for name, a in others.items():
         if a is None:
             checked[name] = None
@@ -132,7 +154,7 @@ def _check(func: str, x: Any, **others: Any) -> dict[str, Any]:
             raise ValueError(
                 f"{func}: {name} is on cuda:{a.device.id} but x is on cuda:{x.device.id}"
             )
-        checked[name] = cupy.ascontiguousarray(a)
+        checked[name] = _contiguous(a, run_dtype)
     return checked
 
 
@@ -154,7 +176,7 @@ def log_sigmoid_forward(x: cupy.ndarray) -> cupy.ndarray:
     a = _check("log_sigmoid_forward", x)
     out = _empty_like(a["x"])
     _launch("log_sigmoid.cu", "log_sigmoid_forward", a["x"], (a["x"], out))
-    return out
+    return _as_dtype(out, x.dtype)
 
 
 def log_sigmoid_backward(x: cupy.ndarray, grad: cupy.ndarray | None = None) -> cupy.ndarray:
@@ -162,7 +184,7 @@ def log_sigmoid_backward(x: cupy.ndarray, grad: cupy.ndarray | None = None) -> c
     a = _check("log_sigmoid_backward", x, grad=grad)
     out = _empty_like(a["x"])
     _launch("log_sigmoid.cu", "log_sigmoid_backward", a["x"], (a["x"], a["grad"], out))
-    return out
+    return _as_dtype(out, x.dtype)
 
 
 def bce_with_logits_forward(
@@ -181,7 +203,7 @@ def bce_with_logits_forward(
     out = _empty_like(a["x"])
     args = (a["x"], a["y"], a["weight"], a["pos_weight"], out)
     _launch("bce_with_logits.cu", "bce_with_logits_forward", a["x"], args)
-    return out
+    return _as_dtype(out, x.dtype)
 
 
 def bce_with_logits_backward(
@@ -204,10 +226,18 @@ def bce_with_logits_backward(
     scale_t = a["x"].dtype.type(scale)  # float for the f32 kernel, double for f64
     args = (a["x"], a["y"], a["weight"], a["pos_weight"], a["grad"], scale_t, out)
     _launch("bce_with_logits.cu", "bce_with_logits_backward", a["x"], args)
-    return out
+    return _as_dtype(out, x.dtype)
 
 
 def _empty_like(x: cupy.ndarray) -> cupy.ndarray:
     import cupy
 
-    return cupy.empty(x.shape, dtype=x.dtype)
+    with x.device:
+        return cupy.empty(x.shape, dtype=x.dtype)
+
+
+def _as_dtype(out: cupy.ndarray, dtype: Any) -> cupy.ndarray:
+    if out.dtype == dtype:
+        return out
+    with out.device:
+        return out.astype(dtype)

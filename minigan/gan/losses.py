@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..autograd import no_grad
+from ..backend.device import on_device_of
 from ..creation import ones_like, zeros_like
 from ..ops.reduce import mean
 from ..tensor import Tensor
@@ -142,4 +143,5 @@ def clip_weights_(module, c: float) -> None:
     with no_grad():
         for p in module.parameters():
             xp = p._xp()
-            xp.clip(p.array, -c, c, out=p.array)
+            with on_device_of(p.array):
+                xp.clip(p.array, -c, c, out=p.array)

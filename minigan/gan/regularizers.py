@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..autograd import grad
+from ..backend.device import to_device
 from ..ops.arith import sqrt
 from ..ops.reduce import mean, sum
 from ..random import default_generator
@@ -54,7 +55,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
         )
     gen = default_generator() if rng is None else rng
     eps_shape = (real.shape[0],) + (1,) * (real.ndim - 1)
-    eps = Tensor._wrap(real._xp().asarray(gen.random(eps_shape), dtype=real.dtype))
+    eps = Tensor._wrap(to_device(gen.random(eps_shape).astype(real.dtype), real.device))
     # x_hat = eps x + (1 - eps) G(z)  (Gulrajani et al. 2017, Algorithm 1, line 6)
     x_hat = eps * real + (1.0 - eps) * fake
     g = _input_grad(critic, x_hat)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from ..autograd import no_grad
-from ..backend.device import to_device
+from ..backend.device import on_device_of, to_device
 from ..random import default_generator
 from ..tensor import Tensor
 
@@ -61,7 +61,7 @@ def _fan(tensor: Tensor, mode: str) -> int:
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
     """Write host ``values`` into ``tensor.array`` (cast to its dtype, moved to its device)."""
-    with no_grad():
+    with no_grad(), on_device_of(tensor.array):
         tensor.array[...] = to_device(values.astype(tensor.dtype, copy=False), tensor.device)
         tensor._mark_written()
     return tensor

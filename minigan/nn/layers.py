@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import functional as F
 from ..backend import default_device
-from ..backend.device import parse_device, to_device
+from ..backend.device import on_device_of, parse_device, to_device
 from ..ops import activation as A
 from ..tensor import Tensor, not_tensor_error
 from . import init
@@ -360,11 +360,13 @@ class BatchNorm1d(Module):
             var = (xc * xc).mean(axis=axes, keepdims=True)
             y = xc * (var + self.eps) ** -0.5
             if self.training and self.track_running_stats:
-                self._update_running_stats(mean.array.reshape(-1), var.array.reshape(-1), n)
+                with on_device_of(x.array):
+                    self._update_running_stats(mean.array.reshape(-1), var.array.reshape(-1), n)
         else:
             xp = x._xp()
             rm = self.running_mean.array.reshape(bshape)
-            inv = 1.0 / xp.sqrt(self.running_var.array.reshape(bshape) + self.eps)
+            with on_device_of(x.array):
+                inv = 1.0 / xp.sqrt(self.running_var.array.reshape(bshape) + self.eps)
             y = (x - Tensor._wrap(rm.astype(x.dtype, copy=False))) * Tensor._wrap(
                 inv.astype(x.dtype, copy=False))
         if self.affine:

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..backend.device import CPU, parse_device, to_device
+from ..backend.device import CPU, on_device_of, parse_device, to_device
 from ..tensor import Tensor, zero_grad
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend.device import on_device_of, scalar_like
 from ..tensor import Tensor, _apply
 
 _ndarray = np.ndarray
@@ -28,12 +29,13 @@ def const(x, like: Tensor) -> Tensor:
         return x
     xp = like._xp()
     dt = like.array.dtype
-    if isinstance(x, (float, np.floating)):
-        return Tensor._wrap(xp.asarray(x, dtype=dt if dt.kind == "f" else None))
+    if isinstance(x, (float, np.floating)):  # made once per device and dtype on a GPU
+        return Tensor._wrap(scalar_like(x, dt if dt.kind == "f" else None, like.array))
     if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        return Tensor._wrap(xp.asarray(x, dtype=dt if dt.kind in "fiu" else None))
+        return Tensor._wrap(scalar_like(x, dt if dt.kind in "fiu" else None, like.array))
     try:
-        arr = xp.asarray(x)
+        with on_device_of(like.array):
+            arr = xp.asarray(x)
     except Exception:
         arr = None
     if arr is None or arr.dtype == object:

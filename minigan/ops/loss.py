@@ -76,10 +76,12 @@ def bce_with_logits_grad_array(x, y, p=None):
 
 
 def _same_shape(xp, x, y, p):
-    y = xp.ascontiguousarray(xp.broadcast_to(y, x.shape).astype(x.dtype, copy=False))
+    """y and p broadcast to x's shape and dtype (the kernels make them contiguous, keeping
+    a 0-d shape, which ascontiguousarray would make 1-d)."""
+    y = xp.broadcast_to(y, x.shape).astype(x.dtype, copy=False)
     if p is not None:
-        p = xp.ascontiguousarray(xp.broadcast_to(p, x.shape).astype(x.dtype, copy=False))
-    return xp.ascontiguousarray(x), y, p
+        p = xp.broadcast_to(p, x.shape).astype(x.dtype, copy=False)
+    return x, y, p
 
 
 class BCEWithLogits(Op):
@@ -132,8 +134,9 @@ class BCEWithLogitsBackward(Op):
             from ..backend import kernels  # CuPy only
 
             x, y, p = _same_shape(xp, x, y, p)
+            g = g.astype(x.dtype, copy=False)  # as the CPU path: the result has x's dtype
             if g.shape == x.shape:
-                return kernels.bce_with_logits_backward(x, y, pos_weight=p, grad=xp.ascontiguousarray(g), scale=scale)
+                return kernels.bce_with_logits_backward(x, y, pos_weight=p, grad=g, scale=scale)
             return kernels.bce_with_logits_backward(x, y, pos_weight=p, scale=scale) * g
         d = bce_with_logits_grad_array(x, y, p)
         d *= g if scale == 1.0 else g * d.dtype.type(scale)

@@ -74,6 +74,26 @@ def _is_mask_or_basic(idx) -> bool:
     return True
 
 
+def _check_bounds(idx, shape) -> None:
+    """IndexError, as NumPy raises, for an integer-array index out of range of its axis
+    (one device synchronisation per integer array)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    is_mask = [getattr(i, "dtype", None) == bool for i in items]
+    used = sum(i.ndim if m else 0 if i is None or i is Ellipsis else 1 for i, m in zip(items, is_mask))
+    axis = 0
+    for i, mask in zip(items, is_mask):
+        if i is Ellipsis:
+            axis += len(shape) - used
+        elif mask:
+            axis += i.ndim
+        elif i is not None:
+            if hasattr(i, "dtype") and i.dtype.kind in "iu" and i.size and axis < len(shape):
+                n = shape[axis]
+                if bool(((i >= n) | (i < -n)).any()):
+                    raise IndexError(f"index out of bounds for axis {axis} with size {n}")
+            axis += 1
+
+
 class Index(Op):
     name = "index"
     is_view = True
@@ -81,6 +101,8 @@ class Index(Op):
     @staticmethod
     def forward(idx, a):
         try:
+            if type(a) is not np.ndarray:
+                _check_bounds(idx, a.shape)  # CuPy wraps out-of-range integer arrays around
             return a[idx]
         except IndexError as exc:
             raise IndexError(f"index {idx!r} is invalid for a tensor of shape {tuple(a.shape)}: {exc}") from None
@@ -281,7 +303,8 @@ def index(x: Tensor, idx) -> Tensor:
     """x[idx]: ints, slices, None, Ellipsis, integer arrays (repeats accumulate) and boolean masks."""
     idx = _index_arrays(idx)
     if not isinstance(idx, tuple) and type(x.array) is not np.ndarray and isinstance(idx, np.ndarray):
-        idx = get_array_module(x.array).asarray(idx)
+        with x.array.device:
+            idx = get_array_module(x.array).asarray(idx)
     return _apply(Index, idx, x)
 
 

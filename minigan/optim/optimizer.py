@@ -7,6 +7,7 @@ one gradient array between several tensors).
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -15,7 +16,7 @@ import numpy as np
 
 from ..autograd import enable_grad
 from ..backend import get_array_module
-from ..backend.device import to_device
+from ..backend.device import on_device_of, to_device
 from ..tensor import Tensor, zero_grad
 
 _required = object()
@@ -90,16 +91,21 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            if not self._flat_step(group):
+            params = group["params"]
+            # CuPy runs on its current device: the group's, when all its parameters share one
+            with on_device_of(params[0].array) if params and _one_device(params) else _NO_DEVICE:
+                flat = self._flat_step(group)
+            if not flat:
                 self._flat.pop(id(group), None)  # per-parameter steps: rebuild (and re-check) next time
-                for p in group["params"]:
+                for p in params:
                     g = p.grad
                     if g is None:
                         continue
                     state = self.state.get(p)
                     if state is None:
                         state = self.state[p] = {}
-                    self._update(p.array, g.array, state, group, self._scratch_for(p))
+                    with on_device_of(p.array):
+                        self._update(p.array, g.array, state, group, self._scratch_for(p))
             for p in group["params"]:
                 if p.grad is not None:
                     p._mark_written()  # a graph that read p before the step can no longer backward
@@ -190,6 +196,15 @@ class Optimizer:
                     own[k] = tuple(v) if isinstance(v, list) else copy.deepcopy(v)
 
 
+_NO_DEVICE = contextlib.nullcontext()
+
+
+def _one_device(params) -> bool:
+    """All parameters on the CPU, or all on one CUDA device (then they may be laid out flat)."""
+    devices = {str(p.device) for p in params}
+    return len(devices) == 1
+
+
 class _FlatGroup:
     """One parameter group laid out flat: ``p`` holds every parameter (each parameter's
     array is a view into it), ``state`` every state array likewise, ``g`` the gathered
@@ -206,6 +221,8 @@ class _FlatGroup:
     def build(params: list, states: dict) -> _FlatGroup | None:
         first = params[0].array
         xp = xp_of(first)
+        if not _one_device(params):
+            return None
         for p in params:
             if p.array.dtype != first.dtype or type(p.array) is not type(first) or p.array.size == 0:
                 return None

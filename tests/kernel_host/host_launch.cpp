@@ -8,46 +8,10 @@
 // difference is the libm used for expf/log1pf/exp/log1p (glibc here, libdevice on a GPU).
 // MG_IN_RANGE, the bounds check of the grid-stride loop, is redefined to count how many
 // times each index is visited, so tests can check the index math itself.
-#include <math.h>
-
-struct mg_uint3 {
-    unsigned int x, y, z;
-};
-static mg_uint3 threadIdx, blockIdx, blockDim, gridDim;
-
-static long long* mg_visits = nullptr;  // visits[i] += 1 each time index i < n is visited
-static long long mg_visits_len = 0;
-static long long mg_negative_visits = 0;
-
-static bool mg_host_in_range(long long i, long long n) {
-    if (i >= n) return false;
-    if (i < 0) ++mg_negative_visits;
-    else if (mg_visits && i < mg_visits_len) ++mg_visits[i];
-    return true;
-}
-
-#define MG_IN_RANGE(i, n) mg_host_in_range((i), (n))
-#define __global__
-#define __device__
-#define __host__
-#define __forceinline__ inline
+#include "emulate.h"
 
 #include "bce_with_logits.cu"
 #include "log_sigmoid.cu"
-
-template <typename... Params, typename... Args>
-static void launch(unsigned int grid, unsigned int block, void (*kernel)(Params...),
-                   Args... args) {
-    gridDim = {grid, 1, 1};
-    blockDim = {block, 1, 1};
-    for (unsigned int b = 0; b < grid; ++b) {
-        for (unsigned int t = 0; t < block; ++t) {
-            blockIdx = {b, 0, 0};
-            threadIdx = {t, 0, 0};
-            kernel(args...);
-        }
-    }
-}
 
 extern "C" void host_count_visits(long long* visits, long long len) {
     mg_visits = visits;
