@@ -195,6 +195,13 @@ def _run_hooks(t, g, create_graph: bool):
 
 
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
+    """The backward pass (see _run_backward), run on the roots' CUDA device: CuPy allocates
+    and launches on its current device, not on its operands'."""
+    with on_device_of(roots[0].array):
+        _run_backward(roots, root_grads, retain_graph, create_graph, capture)
+
+
+def _run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
     """Propagate ``root_grads`` from ``roots`` down the graph.
 
     The tensors to visit are sorted by creation order (a topological order) and walked

@@ -39,7 +39,8 @@ def _encode(obj: Any, path: str, arrays: dict[str, np.ndarray]) -> Any:
         name = path or "tensor"
         while name in arrays or name == _META:
             name += "_"
-        arrays[name] = np.ascontiguousarray(to_device(data, CPU))
+        host = to_device(data, CPU)
+        arrays[name] = np.ascontiguousarray(host).reshape(host.shape)  # keeps 0-d arrays 0-d
         return {"__" + kind + "__": name}
     if isinstance(obj, Mapping):
         items = []

@@ -318,6 +318,7 @@ def test_sample_returns_generator_output_without_touching_the_training_stream():
     assert a.train(3) == b.train(3)
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the iteration ends on inf parameters
 def test_a_non_finite_parameter_after_the_update_is_named():
     trainer = make_trainer("sgd-momentum")
     for group in trainer.d_optimizer.param_groups:

@@ -41,6 +41,7 @@ import numpy as np
 from .._io import atomic_write_text
 from ..autograd import grad, no_grad
 from ..backend import get_array_module
+from ..backend.device import on_device_of
 from ..creation import float32, tensor
 from ..ops.activation import sigmoid
 from ..ops.reduce import mean
@@ -281,6 +282,7 @@ class Trainer:
         self._log_holds_history = False  # the log file already holds exactly ``history``
         self._partial: str | None = None  # what stopped part-way ("iteration 5"), if anything
         self.iteration = 0
+        self._checks: list = []  # the iteration's NaN/inf checks, read by _settle
         self.history = History()
 
     # ---- sampling ----------------------------------------------------------------------
@@ -328,12 +330,12 @@ class Trainer:
             loss = loss + gradient_penalty(self.D, real, fake, self.gp_lambda, rng=self.rng)
         if self.r1_gamma is not None:
             loss = loss + r1_penalty(self.D, real, self.r1_gamma)
-        d_loss = self._finite(loss.item(), "d_loss")
+        d_loss = self._watch_loss(loss, "d_loss")
         self.d_optimizer.zero_grad()
         loss.backward()
         self._d_norms = self._grad_norms(self.D, "D")
         self.d_optimizer.step()
-        self._check_finite(self.D, self.d_optimizer, "D", self._it)
+        self._watch_finite(self.D, self.d_optimizer, "D")
         if self.clip is not None:
             losses.clip_weights_(self.D, self.clip)
         return d_loss, real_out.detach(), fake_out.detach()
@@ -342,7 +344,7 @@ class Trainer:
         z = self._tensor(self.sample_noise(self.batch_size, self.rng))
         fake_out = self.D(self.G(z))
         loss = losses.generator_loss(fake_out, self.g_loss)
-        g_loss = self._finite(loss.item(), "g_loss")
+        g_loss = self._watch_loss(loss, "g_loss")
         self.g_optimizer.zero_grad()
         # one backward pass gives G's gradients and dL_G/d logit; D's .grad is not touched
         params = tuple(self.G.parameters())
@@ -351,10 +353,12 @@ class Trainer:
             p.grad = g
         self._g_norms = self._grad_norms(self.G, "G")
         self.g_optimizer.step()
-        self._check_finite(self.G, self.g_optimizer, "G", self._it)
+        self._watch_finite(self.G, self.g_optimizer, "G")
         # per-sample |d loss_i / d logit_i| (= m |dL_G / d logit_i| for the mean loss), so
         # that it reads the same at any batch size: D(G(z)) for minimax, 1 - D(G(z)) for NS
-        logit_grad = float(np.abs(_host(grads[0].array)).mean()) * fake_out.array.size
+        g0 = grads[0].array
+        with on_device_of(g0):
+            logit_grad = get_array_module(g0).abs(g0).mean() * fake_out.array.size
         return g_loss, logit_grad
 
     def step(self) -> dict[str, float]:
@@ -376,6 +380,7 @@ class Trainer:
         self._refuse_if_partial("step")
         self._it = self.iteration + 1
         self._partial = f"iteration {self._it}"  # until the iteration is whole
+        self._checks = []
         for _ in range(self.k_d):
             d_loss, real_out, fake_out = self._discriminator_step()
         for _ in range(self.k_g):
@@ -383,17 +388,18 @@ class Trainer:
         with no_grad():
             if self.d_loss == "bce":
                 d_real, d_fake = mean(sigmoid(real_out)), mean(sigmoid(fake_out))
-                value = losses.value_function(real_out, fake_out).item()
+                value = losses.value_function(real_out, fake_out)
             else:
                 d_real, d_fake = mean(real_out), mean(fake_out)
-                value = -_D_LOSS_FNS[self.d_loss](real_out, fake_out).item()
-        record = {
+                value = -_D_LOSS_FNS[self.d_loss](real_out, fake_out)
+        stats = {
             "iteration": self._it, "d_loss": d_loss, "g_loss": g_loss,
-            "d_real": d_real.item(), "d_fake": d_fake.item(), "value": value,
+            "d_real": d_real.array, "d_fake": d_fake.array, "value": value.array,
             "g_logit_grad": logit_grad,
         }
-        record.update(self._g_norms)
-        record.update(self._d_norms)
+        stats.update(self._g_norms)
+        stats.update(self._d_norms)
+        record = self._settle(stats)
         self.iteration = self._it
         self._append_log(record)  # first: opening the log writes the history before it
         self.history.append(record)
@@ -425,28 +431,56 @@ class Trainer:
         return self.history
 
     # ---- NaN / inf guard ---------------------------------------------------------------
-    def _finite(self, value: float, what: str) -> float:
-        if not math.isfinite(value):
-            raise TrainingDiverged(f"training diverged at iteration {self._it}: {what} is {value}")
-        return value
+    # An iteration's statistics and checks stay on the device (0-d arrays) and are read back
+    # together at its end (_settle): one device synchronisation per iteration on a GPU
+    # instead of one per number. The checks are then done in the order their values arose,
+    # so the error names the first NaN or inf (a loss before the gradients it made, before
+    # the parameters they updated); the updates of that iteration have been applied, and
+    # the trainer is part-way through it until a checkpoint is loaded.
+    def _watch_loss(self, loss: Tensor, what: str):
+        self._checks.append((f"{what} is", loss.array))
+        return loss.array
 
-    def _grad_norms(self, module, player: str) -> dict[str, float]:
-        """{"grad_norm/<player>/<name>": ||grad||_2}, raising TrainingDiverged on NaN/inf."""
+    def _grad_norms(self, module, player: str) -> dict:
+        """{"grad_norm/<player>/<name>": ||grad||_2 as a 0-d array}, each checked by _settle."""
         norms = {}
         for name, p in module.named_parameters():
             if p.grad is None:
                 continue
             g = p.grad.array
             xp = p._xp()
-            norm = float(xp.sqrt(xp.sum(xp.square(g.astype(xp.float64)))))
-            if not math.isfinite(norm):
-                bad = "NaN" if bool(xp.isnan(g).any()) else "inf"
-                raise TrainingDiverged(
-                    f"training diverged at iteration {self._it}: grad of {player} '{name}' "
-                    f"contains {bad}"
-                )
+            with on_device_of(g):
+                norm = xp.sqrt(xp.sum(xp.square(g.astype(xp.float64))))
+            self._checks.append((f"grad of {player} '{name}' contains", norm))
             norms[f"grad_norm/{player}/{name}"] = norm
         return norms
+
+    def _watch_finite(self, module, optimizer, player: str) -> None:
+        """_check_finite's test of the parameters, buffers and optimizer state, left on the
+        device for _settle (a 0-d array per array: 1 when finite)."""
+        for what, a in _finite_targets(module, optimizer, player):
+            with on_device_of(a):
+                self._checks.append((f"{what} is not finite", get_array_module(a).isfinite(a).all()))
+
+    def _settle(self, stats: dict) -> dict:
+        """Read every queued check and statistic back in one transfer; raise TrainingDiverged
+        for the first failed check; return ``stats`` with Python floats."""
+        keys = [k for k, v in stats.items() if hasattr(v, "dtype")]
+        values = [v for _, v in self._checks] + [stats[k] for k in keys]
+        host = _to_host_float64(values)
+        for (what, _), v in zip(self._checks, host):
+            if what.endswith("not finite"):
+                if not v:
+                    raise TrainingDiverged(
+                        f"training diverged at iteration {self._it}: {what} after the "
+                        "optimizer step (learning rate or inputs too large?)")
+            elif not math.isfinite(v):
+                bad = v if what.endswith(" is") else "NaN" if math.isnan(v) else "inf"
+                raise TrainingDiverged(f"training diverged at iteration {self._it}: {what} {bad}")
+        out = dict(stats)
+        for k, v in zip(keys, host[len(self._checks):]):
+            out[k] = float(v)
+        return out
 
     @staticmethod
     def _check_finite(module, optimizer, player: str, iteration: int) -> None:
@@ -454,16 +488,7 @@ class Trainer:
         state for a parameter, holds a NaN or inf. A finite gradient times a too large
         learning rate breaks a parameter; too large gradients overflow Adam's exp_avg_sq
         while the parameters stay finite (and then stop moving)."""
-        named = []
-        for name, p in module.named_parameters():
-            named.append((f"parameter of {player} '{name}'", p.array))
-            for key, v in (optimizer.state.get(p) or {}).items():
-                if hasattr(v, "dtype") and v.dtype.kind in "fc":
-                    named.append((f"{type(optimizer).__name__} state '{key}' of {player} '{name}'", v))
-        for name, b in module.named_buffers():
-            if b.array.dtype.kind in "fc":
-                named.append((f"buffer of {player} '{name}'", b.array))
-        bad = _first_non_finite(named)
+        bad = _first_non_finite(_finite_targets(module, optimizer, player))
         if bad is not None:
             raise TrainingDiverged(
                 f"training diverged at iteration {iteration}: {bad} is not finite after the "
@@ -651,6 +676,32 @@ def _not_trainer_state(state) -> str | None:
             f"{', '.join(repr(k) for k in missing)}; its keys are {shown or 'none'}{hint}")
 
 
+def _finite_targets(module, optimizer, player: str) -> list:
+    """(name, array) for every floating parameter, buffer and optimizer state of a player."""
+    named = []
+    for name, p in module.named_parameters():
+        named.append((f"parameter of {player} '{name}'", p.array))
+        for key, v in (optimizer.state.get(p) or {}).items():
+            if hasattr(v, "dtype") and v.dtype.kind in "fc":
+                named.append((f"{type(optimizer).__name__} state '{key}' of {player} '{name}'", v))
+    for name, b in module.named_buffers():
+        if b.array.dtype.kind in "fc":
+            named.append((f"buffer of {player} '{name}'", b.array))
+    return named
+
+
+def _to_host_float64(values: list) -> list:
+    """0-d arrays (NumPy or CuPy, on one device) as Python floats: one transfer for CuPy."""
+    if not values:
+        return []
+    first = values[0]
+    if all(isinstance(v, (np.ndarray, np.generic)) for v in values):
+        return [float(v) for v in values]
+    xp = get_array_module(first)
+    with on_device_of(first):
+        return xp.stack([xp.asarray(v, dtype=xp.float64).reshape(()) for v in values]).get().tolist()
+
+
 def _first_non_finite(named: list) -> str | None:
     """The name of the first array in ``named`` ((name, array) pairs) holding a NaN or an
     inf, or None; one device synchronization for CuPy arrays, however many there are."""
@@ -667,6 +718,3 @@ def _first_non_finite(named: list) -> str | None:
         return None
     return named[int(xp.argmin(flags))][0]
 
-
-def _host(a) -> np.ndarray:
-    return a if isinstance(a, np.ndarray) else a.get()

@@ -33,9 +33,10 @@ __all__ = [
 ]
 
 
-def _empty(shape: tuple, dtype, device) -> np.ndarray:
+def _empty(shape: tuple, dtype, device, fill: float = 0.0) -> np.ndarray:
+    """An array of ``fill`` (zeros), made on the host and copied to ``device``."""
     dev = default_device() if device is None else parse_device(device)
-    return to_device(np.zeros(shape, dtype=np.float32 if dtype is None else np.dtype(dtype)), dev)
+    return to_device(np.full(shape, fill, dtype=np.float32 if dtype is None else np.dtype(dtype)), dev)
 
 
 class Linear(Module):
@@ -308,14 +309,14 @@ class BatchNorm1d(Module):
         self.track_running_stats = track_running_stats
         c = (self.num_features,)
         if affine:
-            self.weight = Parameter(_empty(c, dtype, device) + 1)
+            self.weight = Parameter(_empty(c, dtype, device, fill=1.0))
             self.bias = Parameter(_empty(c, dtype, device))
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(_empty(c, dtype, device)))
-            self.register_buffer("running_var", Tensor(_empty(c, dtype, device) + 1))
+            self.register_buffer("running_var", Tensor(_empty(c, dtype, device, fill=1.0)))
             nbt = to_device(np.zeros((), dtype=np.int64),
                             default_device() if device is None else parse_device(device))
             self.register_buffer("num_batches_tracked", Tensor(nbt))

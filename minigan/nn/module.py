@@ -340,7 +340,8 @@ class Module:
             t = own[k]
             src = to_device(v if type(v) is np.ndarray or not isinstance(v, np.generic)
                             else np.asarray(v), t.device)
-            t.array[...] = src  # in place: optimizers and views keep pointing at it
+            with on_device_of(t.array):
+                t.array[...] = src  # in place: optimizers and views keep pointing at it
             t._mark_written()
         return _IncompatibleKeys(missing, unexpected)
 

@@ -150,10 +150,6 @@ class ndarray:
         _stats.syncs += 1
         return bool(self._a)
 
-    def __index__(self):
-        _stats.syncs += 1
-        return self._a.__index__()
-
     def __complex__(self):
         _stats.syncs += 1
         return complex(self._a)
@@ -366,7 +362,8 @@ def _run(fn, name: str, args, kwargs, *, allow_host=False, view=False, ftz=False
                 raise _peer_error(d)
     ins = [(a._a, a._dev) for a in args if isinstance(a, ndarray)]
     out = kwargs.get("out")
-    r = fn(*uargs, **ukw)
+    with np.errstate(all="ignore"):
+        r = fn(*uargs, **ukw)
     if isinstance(out, ndarray):
         if ftz:
             _flush(out._a)
@@ -406,10 +403,12 @@ class ufunc:
             if not isinstance(out, ndarray):
                 raise TypeError("Output arguments must be cupy.ndarray")
             _check_device(out)
-            self._np(*arrays, out=out._a, **kwargs)
+            with np.errstate(all="ignore"):
+                self._np(*arrays, out=out._a, **kwargs)
             _flush(out._a)
             return out
-        r = self._np(*arrays, **kwargs)
+        with np.errstate(all="ignore"):  # CuPy does not warn about inf/NaN
+            r = self._np(*arrays, **kwargs)
         if isinstance(r, tuple):
             return tuple(_wrap(_flush(np.asarray(v)), current_id()) for v in r)
         return _wrap(_flush(np.asarray(r)), current_id())
