@@ -14,7 +14,13 @@ import numpy as np
 from . import backend
 from .autograd import check_forward, write_clock
 from .backend.device import (
-    CPU, common_cuda_device, current_cuda_id, device_of, on_device_of, parse_device, to_device,
+    CPU,
+    common_cuda_device,
+    current_cuda_id,
+    device_of,
+    on_device_of,
+    parse_device,
+    to_device,
 )
 from .grad_mode import state as _grad_mode
 from .random import default_generator
@@ -600,7 +606,7 @@ def _device_error(op, inputs):
 def _apply(op, ctx, *inputs):
     """Run ``op`` on the inputs' arrays and, if grad mode is on and an input requires
     grad, record the op on the result. On CUDA it runs on the inputs' device."""
-    if type(inputs[0].array) is not _ndarray and _off_device(op, inputs):
+    if type(getattr(inputs[0], "array", None)) is not _ndarray and _off_device(op, inputs):
         return _apply_on_device(op, ctx, inputs)
     if len(inputs) == 1:
         try:
@@ -653,7 +659,13 @@ def _apply(op, ctx, *inputs):
 def _off_device(op, inputs) -> bool:
     """True when CUDA inputs live on another device than CuPy's current one (always
     False on a single GPU); a device error when they are on several devices."""
-    dev = common_cuda_device([t.array for t in inputs], lambda: _device_error(op, inputs))
+    try:
+        arrays = [t.array for t in inputs]
+    except AttributeError:  # not a Tensor: _apply names the argument
+        return False
+    if isinstance(arrays[0], _ndarray) or not backend.device.is_cupy_array(arrays[0]):
+        return False
+    dev = common_cuda_device(arrays, lambda: _device_error(op, inputs))
     return dev != current_cuda_id()
 
 

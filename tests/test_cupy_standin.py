@@ -11,12 +11,10 @@ import inspect
 import json
 import re
 
+import cupy_standin
 import numpy as np
 import pytest
-
-import cupy_standin
 from cupy_standin import _api, _raw
-
 
 # ---- refusals ---------------------------------------------------------------------------
 
@@ -198,7 +196,7 @@ def test_raw_module_effective_options_and_flush_to_zero(cuda_standin):
     assert not _raw.flush_to_zero(("-ftz=true", "-ftz=false"))
     mod = cp.RawModule(code=SCALE_SRC, options=("--fmad=false", "-ftz=false"))
     f32 = mod.get_function("scale_f32")
-    assert mod.compiled_with in ("nvrtc", "nvcc")
+    assert mod.compiled_with == _raw.device_compiler()  # NVRTC if present, else nvcc
     x = cp.asarray(np.array([1e-20, 3.0, 2e-45, 1e-17], np.float32))  # 2e-45: a subnormal input
     out = cp.empty(4, dtype=cp.float32)
     f32((1,), (32,), (x, np.float32(1e-20), out, np.int64(4)))
@@ -261,3 +259,18 @@ def test_signatures_of_the_explicit_functions_fit_cupys(cuda_standin):
         mine = inspect.signature(getattr(cp, name))
         real = _api.signature("cupy", name)
         assert list(mine.parameters) == list(real.parameters), name
+
+
+def test_minigans_float32_kernels_are_compiled_with_flush_to_zero():
+    """What README's flush-to-zero statement rests on: compiled with the options CuPy uses,
+    minigan's float32 kernels get .ftz instructions; the float64 ones cannot have any."""
+    from minigan.backend.kernels import NVRTC_OPTIONS, kernel_source
+
+    if _raw.device_compiler() is None:
+        pytest.skip("neither NVRTC nor nvcc is available to compile for the device")
+    ptx, _ = _raw.compile_for_device(kernel_source("log_sigmoid.cu"), NVRTC_OPTIONS, "nvrtc")
+    bodies = dict(re.findall(r"\.entry (\w+)\((.*?)\n}", ptx, re.S))
+    assert re.search(r"\.ftz\.f32", bodies["log_sigmoid_forward_f32"])
+    # (double arithmetic has no flushing form; rcp.approx.ftz.f64 only seeds a division)
+    assert not re.search(r"\b(add|sub|mul|fma|div)\.\w+\.ftz\.f64", bodies["log_sigmoid_forward_f64"])
+    assert re.search(r"\b(add|mul|fma)\.rn\.f64", bodies["log_sigmoid_forward_f64"])

@@ -78,7 +78,7 @@ def _check_bounds(idx, shape) -> None:
     """IndexError, as NumPy raises, for an integer-array index out of range of its axis
     (one device synchronisation per integer array)."""
     items = idx if isinstance(idx, tuple) else (idx,)
-    is_mask = [getattr(i, "dtype", None) == bool for i in items]
+    is_mask = [getattr(getattr(i, "dtype", None), "kind", None) == "b" for i in items]
     used = sum(i.ndim if m else 0 if i is None or i is Ellipsis else 1 for i, m in zip(items, is_mask))
     axis = 0
     for i, mask in zip(items, is_mask):

@@ -122,7 +122,9 @@ def _nvrtc_lib():
     path = os.environ.get("MINIGAN_NVRTC_LIB")
     candidates = [path] if path else []
     for site in sys.path:
-        candidates += sorted(glob.glob(os.path.join(site, "nvidia", "cuda_nvrtc", "lib", "libnvrtc.so*")))
+        for pattern in (("lib", "libnvrtc.so*"), ("bin", "nvrtc64_*.dll")):
+            found = glob.glob(os.path.join(site, "nvidia", "cuda_nvrtc", *pattern))
+            candidates += sorted(f for f in found if "builtins" not in f and ".alt." not in f)
     found = ctypes.util.find_library("nvrtc")
     if found:
         candidates.append(found)
@@ -157,8 +159,6 @@ def _compile_nvrtc(lib, code: str, options: tuple) -> str:
 
 def _compile_nvcc(code: str, options: tuple, workdir: Path) -> str:
     nvcc = shutil.which("nvcc")
-    if nvcc is None:
-        raise CompileException("neither libnvrtc nor nvcc is available to compile the kernel")
     src = workdir / "kern.cu"
     src.write_text(code)
     # NVRTC-only options have no nvcc spelling
@@ -171,10 +171,18 @@ def _compile_nvcc(code: str, options: tuple, workdir: Path) -> str:
     return (workdir / "kern.ptx").read_text()
 
 
-def compile_for_device(code: str, options: tuple, backend: str) -> tuple[str, str]:
+def device_compiler() -> str | None:
+    """"nvrtc", "nvcc", or None where neither can be found (then kernels are only run on
+    the host: the device compilation check is skipped)."""
+    return "nvrtc" if _nvrtc_lib() is not None else "nvcc" if shutil.which("nvcc") else None
+
+
+def compile_for_device(code: str, options: tuple, backend: str) -> tuple[str | None, str | None]:
     """(PTX, compiler used) for ``code``; cached on disk by source and options."""
     lib = _nvrtc_lib() if backend == "nvrtc" else None
-    used = "nvrtc" if lib is not None else "nvcc"
+    used = "nvrtc" if lib is not None else "nvcc" if shutil.which("nvcc") else None
+    if used is None:
+        return None, None
     eff = effective_options(options, "nvrtc" if used == "nvrtc" else "nvcc")
     key = hashlib.sha256(repr((code, eff, used)).encode()).hexdigest()[:24]
     cached = _CACHE / f"{key}.ptx"
@@ -283,7 +291,8 @@ class Function:
                     cargs.append(None)
                     continue
                 if not isinstance(a, ndarray):
-                    raise TypeError(f"{what} must be a cupy.ndarray or None, got {type(a).__module__}.{type(a).__name__}")
+                    raise TypeError(
+                        f"{what} must be a cupy.ndarray or None, got {type(a).__module__}.{type(a).__name__}")
                 if a.dtype != p.dtype:
                     raise TypeError(f"{what} points to {np.dtype(p.dtype)} but the array has dtype {a.dtype}")
                 if not a._a.flags.c_contiguous:
@@ -343,7 +352,7 @@ class RawModule:
         if self._kernels is None:
             ptx, self.compiled_with = compile_for_device(self.code, self.options, self.backend)
             kernels = global_signatures(self.code)
-            for name, params in kernels.items():
+            for name, params in kernels.items() if ptx is not None else ():
                 m = re.search(rf"\.entry {re.escape(name)}\((.*?)\)", ptx, re.S)
                 if m is None:
                     raise CompileException(f"{name} is declared __global__ but not in the PTX")

@@ -65,7 +65,7 @@ def _params_from_doc(obj) -> list | None:
     text = re.sub(r"\b(?:str|int|bint|bool|float|tuple|list|dict|object|size_t|intptr_t)\s+(\w)",
                   r"\1", text)
     try:
-        sig = inspect.signature(eval(f"lambda {text}: None", {}))  # noqa: S307 (a parameter list)
+        sig = inspect.signature(eval(f"lambda {text}: None", {}))
     except Exception:
         return None
     return _params_from_signature(sig)
