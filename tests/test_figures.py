@@ -217,3 +217,12 @@ def test_study_figures_are_written(ring_run, tmp_path):
     assert_png(figures.vanishing_gradients_figure(
         d, {"minimax": theory.generator_logit_gradient(d, "minimax")}, tmp_path / "vg.png",
         training={"run": (history["d_fake"], history["g_logit_grad"])}))
+
+
+def test_recorder_plan_goes_on_after_the_frames_it_has(ring_run, tmp_path):
+    from minigan.viz import game2d
+
+    _, rec, _, _ = ring_run
+    back = game2d.Recorder.load(rec.save(tmp_path / "frames.npz"))
+    back.plan(24, frames=7)  # a resumed run to 24 iterations: marks 4, 8, ..., 24 beyond the last frame (12)
+    assert back.marks == {16, 20, 24}, back.marks

@@ -88,9 +88,9 @@ class Recorder:
         self.lim = lim if lim is not None else view_limits(self.real, margin=0.6)
         self.grid = int(grid)
         self.n_samples, self.n_arrows = int(n_samples), int(n_arrows)
-        # iteration 0 is kept by calling capture(trainer) before training; the callback runs after steps
-        self.marks = set(np.unique(np.linspace(0, iterations, frames).round().astype(int)).tolist()) - {0}
         self.iterations: list[int] = []
+        self.marks: set[int] = set()
+        self.plan(iterations, frames)
         self.samples: list[np.ndarray] = []
         self.surfaces: list[np.ndarray] = []
         self.forces: list[np.ndarray] = []
@@ -98,6 +98,14 @@ class Recorder:
         self.g_loss = "non-saturating"
 
     # ---- recording ---------------------------------------------------------------------
+    def plan(self, iterations: int, frames: int = 30) -> None:
+        """Record at ``frames`` evenly spaced iterations up to ``iterations`` (after the last
+        frame already kept: a resumed run goes on with the frames it has). Iteration 0 is
+        kept by calling ``capture(trainer)`` before training: the callback runs after steps."""
+        last = self.iterations[-1] if self.iterations else 0
+        marks = np.unique(np.linspace(0, iterations, frames).round().astype(int))
+        self.marks = {m for m in marks.tolist() if m > last}
+
     def grid_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x axis (n,), y axis (n,), points (n*n, 2)); row i of a surface holds y_i."""
         xs = np.linspace(*self.lim[0], self.grid)
@@ -117,7 +125,9 @@ class Recorder:
         force = generator_force(trainer.D, fake[: self.n_arrows], trainer.g_loss, device=trainer.device)
         self.iterations.append(int(trainer.iteration))
         self.samples.append(np.asarray(fake, np.float32))
-        self.surfaces.append(surface.reshape(self.grid, self.grid).astype(np.float32))
+        # D in [0, 1] to 1e-3 is plenty (float16); a critic's raw scores keep float32
+        self.surfaces.append(surface.reshape(self.grid, self.grid).astype(np.float16 if trainer.d_loss == "bce"
+                                                                           else np.float32))
         self.forces.append(force.astype(np.float32))
 
     def __call__(self, trainer, record: dict) -> None:
@@ -154,7 +164,7 @@ class Recorder:
             rec.std = float(z["std"]) if "std" in z else None
             rec.grid = rec.surfaces[0].shape[0]
             rec.n_samples, rec.n_arrows = len(rec.samples[0]), len(rec.forces[0])
-            rec.marks = set(rec.iterations)
+            rec.marks = set()
         return rec
 
     def __len__(self) -> int:
@@ -195,6 +205,7 @@ def _inside(points, lim) -> np.ndarray:
 def _draw_surface(ax, rec: Recorder, surface: np.ndarray, bce: bool, bands: int = 0):
     """D on the grid: smooth shading, or ``bands`` flat colour bands (small GIF frames)."""
     xs, ys, _ = rec.grid_points()
+    surface = surface.astype(np.float32)
     if bce:
         vmin, vmax = 0.0, 1.0
     else:

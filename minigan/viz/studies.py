@@ -50,7 +50,7 @@ def dirac_figure(paths: dict[str, np.ndarray], path: str | os.PathLike,
         pts = ax.scatter(xy[:, 0], xy[:, 1], c=np.arange(len(xy)), cmap="viridis", s=4, zorder=2)
         ax.plot(xy[:, 0], xy[:, 1], color="0.4", lw=0.4, zorder=1)
         ax.scatter(*xy[0], s=70, facecolors="none", edgecolors="k", zorder=3, label="start")
-        ax.scatter(*xy[-1], s=40, c="k", marker="s", zorder=3, label=f"after {len(xy) - 1} steps")
+        ax.scatter(*xy[-1], s=40, c="k", marker="s", zorder=3, label="end")
         ax.scatter([0], [0], marker="*", s=180, c="#d62728", zorder=4, label="equilibrium θ = ψ = 0")
         ax.set_xlim(-r, r)
         ax.set_ylim(-r, r)
@@ -58,7 +58,8 @@ def dirac_figure(paths: dict[str, np.ndarray], path: str | os.PathLike,
         ax.set_xlabel("θ: the generator's point G(z) = θ")
         ax.set_ylabel("ψ: the discriminator's slope, D(x) = σ(ψ x)")
         ax.set_title(name + (f"\n{notes[name]}" if name in notes else ""), fontsize=10)
-        ax.legend(fontsize=7, loc="upper right")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=9)
     cb = fig.colorbar(pts, ax=axes.tolist(), shrink=0.8, pad=0.01)
     cb.set_label("step")
     fig.suptitle(title or "Dirac-GAN (Mescheder et al. 2018): p_data = δ₀, gray arrows: the gradient-play field",
