@@ -483,7 +483,7 @@ class Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype and device) in place;
         the gradient flows to ``src``."""
         if not isinstance(src, Tensor):
-            src = Tensor(src)
+            src = Tensor(src if hasattr(src, "shape") else np.asarray(src))  # numbers are values, not sizes
         try:
             np.broadcast_shapes(src.shape, self.shape)
         except ValueError:
