@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 
+import minigan as mg
 from minigan.lab import recipes, runs
 
 
@@ -37,4 +38,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
+    mg.set_num_threads(1)  # small matrices: BLAS threads cost more than they give
     main()

@@ -17,6 +17,7 @@ import os
 
 import numpy as np
 
+import minigan as mg
 from minigan.lab import datasets, experiments, metrics
 from minigan.viz import theory_1d
 
@@ -47,4 +48,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
+    mg.set_num_threads(1)  # small matrices: BLAS threads cost more than they give
     main()
