@@ -42,6 +42,7 @@ from .creation import (
     randint,
     randn,
     randn_like,
+    randperm,
     tensor,
     uint8,
     zeros,
@@ -92,7 +93,16 @@ from .ops import (
 )
 from .random import Generator, get_rng_state, manual_seed, set_rng_state
 from .tensor import Tensor
-from .tensor_types import BoolTensor, ByteTensor, DoubleTensor, FloatTensor, HalfTensor, IntTensor, LongTensor
+from .tensor_types import (
+    BoolTensor,
+    ByteTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    is_tensor,
+)
 
 device = Device
 __version__ = "0.1.0"

@@ -198,3 +198,37 @@ def linspace(start, end, steps: int, dtype=None, device=None, requires_grad: boo
 def eye(n: int, m: int | None = None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
     """The identity matrix."""
     return _finish(np.eye(n, m, dtype=np.dtype(dtype or default_dtype)), None, device, requires_grad)
+
+
+def randperm(n: int, generator=None, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0 .. n-1 (int64), from minigan's generator or ``generator``."""
+    if not isinstance(n, (int, np.integer)) or n < 0:
+        raise RuntimeError(f"randperm: n must be a non-negative integer, got {n!r}")
+    return _finish((generator or default_generator()).permutation(int(n)), dtype or int64, device, requires_grad)
+
+
+# ---- t.new_*: tensors with t's dtype and device (as torch.Tensor.new_zeros & co.) --------
+def _new(fn):
+    def method(self: Tensor, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        return fn(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+    method.__name__ = "new_" + fn.__name__
+    method.__doc__ = f"``{fn.__name__}(*size)`` with this tensor's dtype and device."
+    return method
+
+
+def _new_full(self: Tensor, size, fill_value, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``full(size, fill_value)`` with this tensor's dtype and device."""
+    return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """``tensor(data)`` with this tensor's dtype and device."""
+    return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
+
+
+Tensor.new_zeros = _new(zeros)
+Tensor.new_ones = _new(ones)
+Tensor.new_empty = _new(zeros)  # zero-filled where PyTorch leaves memory uninitialised
+Tensor.new_full = _new_full
+Tensor.new_tensor = _new_tensor

@@ -17,7 +17,7 @@ from .tensor import Tensor
 
 __all__ = [
     "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor",
-    "cuda_types",
+    "cuda_types", "is_tensor",
 ]
 
 
@@ -90,3 +90,8 @@ _DTYPES = {
 FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ByteTensor, BoolTensor = (
     _make(n, dt, "cpu") for n, dt in _DTYPES.items())
 cuda_types = {n: _make(n, dt, "cuda") for n, dt in _DTYPES.items()}
+
+
+def is_tensor(obj) -> bool:
+    """True for a minigan Tensor (or Parameter), as torch.is_tensor."""
+    return isinstance(obj, Tensor)

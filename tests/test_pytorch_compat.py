@@ -469,3 +469,55 @@ def test_set_num_threads_limits_blas_and_checks_its_argument():
         mg.set_num_threads(0)
     with pytest.raises(RuntimeError, match="set_num_threads expects an int, but got float"):
         mg.set_num_threads(2.0)
+
+
+# ---- small common names: repeat, split, chunk, randperm, new_*, is_tensor -----------------------
+@pytest.mark.parametrize("shape,sizes", [((2, 3), (2, 1)), ((3,), (2, 2)), ((2, 1, 2), (1, 3, 2)), ((2,), (3,))])
+def test_repeat_matches_torch_and_passes_gradcheck(shape, sizes):
+    from minigan.ops.shape import repeat
+
+    xm, xt = _pair(_np(shape), rg=True)
+    _same(repeat(xm, *sizes), xt.repeat(*sizes))
+    assert mg.gradcheck(lambda a: repeat(a, *sizes), (xm,))
+    assert mg.gradgradcheck(lambda a: repeat(a, *sizes) ** 2, (xm,))
+
+
+@pytest.mark.parametrize("how", [("split", 2, 1), ("split", [1, 3], 1), ("chunk", 3, 1), ("chunk", 2, 0),
+                                 ("split", 5, 1), ("chunk", 4, -1)])
+def test_split_and_chunk_match_torch_and_pass_gradcheck(how):
+    from minigan.ops import shape as S
+
+    name, arg, dim = how
+    xm, xt = _pair(_np((2, 4)), rg=True)
+    pm, pt = getattr(S, name)(xm, arg, dim), getattr(torch, name)(xt, arg, dim)
+    assert len(pm) == len(pt)
+    for a, b in zip(pm, pt):
+        _same(a, b)
+    assert mg.gradcheck(lambda a: mg.cat([p * (i + 1) for i, p in enumerate(getattr(S, name)(a, arg, dim))], dim),
+                        (xm,))
+
+
+def test_split_errors_are_in_pytorch_words():
+    from minigan.ops.shape import chunk, split
+
+    with pytest.raises(RuntimeError, match=r"split_with_sizes expects split_sizes to sum exactly to 4"):
+        split(mg.zeros(2, 4), [1, 2], 1)
+    with pytest.raises(RuntimeError, match="chunk expects `chunks` to be greater than 0"):
+        chunk(mg.zeros(2), 0)
+
+
+def test_randperm_is_a_seeded_permutation():
+    mg.manual_seed(1)
+    a = mg.randperm(10)
+    mg.manual_seed(1)
+    assert a.tolist() == mg.randperm(10).tolist() and sorted(a.tolist()) == list(range(10))
+    assert a.dtype == mg.int64 == np.dtype(str(torch.randperm(3).dtype).replace("torch.", ""))
+
+
+def test_new_constructors_take_the_tensors_dtype_and_device_as_in_torch():
+    xm, xt = mg.zeros(2, dtype=mg.float64), torch.zeros(2, dtype=torch.float64)
+    for m, t in [(xm.new_zeros(2, 3), xt.new_zeros(2, 3)), (xm.new_ones((2,)), xt.new_ones((2,))),
+                 (xm.new_full((2,), 7.0), xt.new_full((2,), 7.0)), (xm.new_tensor([1, 2]), xt.new_tensor([1, 2]))]:
+        assert str(m.dtype) == str(t.dtype).replace("torch.", "")
+        _same(m, t)
+    assert mg.is_tensor(xm) and not mg.is_tensor(np.zeros(2))

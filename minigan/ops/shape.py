@@ -335,3 +335,44 @@ def stack(tensors, dim: int = 0) -> Tensor:
             shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
             raise ValueError(f"stack: tensors must all have one shape, got {shapes}")
     return cat([unsqueeze(t, dim) for t in tensors], dim)
+
+
+def repeat(x: Tensor, *sizes) -> Tensor:
+    """Tile ``x`` ``sizes[i]`` times along each dimension (as torch.Tensor.repeat; extra
+    leading sizes add dimensions): an expand of interleaved size-1 axes, then a reshape."""
+    sizes = _shape_arg(sizes)
+    if len(sizes) < x.array.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions "
+                           f"of tensor (repeat dims {sizes}, tensor shape {tuple(x.shape)})")
+    shape = (1,) * (len(sizes) - x.array.ndim) + x.array.shape
+    spread = tuple(v for s in shape for v in (1, s))  # (1, s0, 1, s1, ...)
+    tiled = tuple(v for r, s in zip(sizes, shape) for v in (r, s))  # (r0, s0, r1, s1, ...)
+    return reshape(expand(reshape(x, spread), tiled), tuple(r * s for r, s in zip(sizes, shape)))
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """Views of consecutive pieces along ``dim``: of ``split_size`` each (the last may be
+    smaller), or of the given list of sizes (as torch.split)."""
+    (d,) = normalize_axes(dim, x.array.ndim)
+    n = x.array.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        step = int(split_size_or_sections)
+        if step <= 0 and n:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
+        sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if sum(sizes) != n or any(s < 0 for s in sizes):
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
+                               f"size at dimension {dim}), but got split_sizes={sizes}")
+    lead = (slice(None),) * d
+    starts = np.cumsum([0, *sizes[:-1]]).tolist()
+    return tuple(index(x, (*lead, slice(a, a + s))) for a, s in zip(starts, sizes))
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """At most ``chunks`` pieces of ceil(size / chunks) along ``dim`` (as torch.chunk)."""
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    (d,) = normalize_axes(dim, x.array.ndim)
+    return split(x, max(-(-x.array.shape[d] // chunks), 1), dim)
