@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..backend.device import CPU, on_device_of, parse_device, to_device
+from ..serialization import to_array
 from ..tensor import Tensor, zero_grad
 
 
@@ -42,9 +43,12 @@ class _IncompatibleKeys(NamedTuple):
     unexpected_keys: list
 
 
-def _array_of(value):
-    """The raw array of a Tensor, or the value itself (a NumPy/CuPy array, a number)."""
-    return value.array if isinstance(value, Tensor) else value
+def _copy_into(t: Tensor, value) -> None:
+    """Write ``value`` (an array of t's shape) into ``t``'s array in place, cast to its dtype:
+    optimizers and views keep pointing at it. The one place load_state_dict writes."""
+    with on_device_of(t.array):
+        t.array[...] = to_device(value, t.device)
+    t._mark_written()
 
 
 class Module:
@@ -302,11 +306,14 @@ class Module:
 
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> _IncompatibleKeys:
-        """Copy values (Tensors or NumPy/CuPy arrays) into the parameters and buffers in place.
+        """Copy values into the parameters and buffers in place, cast to their dtype.
 
-        With ``strict`` every key must match; a shape mismatch is always an error. Errors
-        name the missing, unexpected or misshapen keys (and both shapes). Returns
-        (missing_keys, unexpected_keys) as PyTorch does.
+        Values may be minigan Tensors, NumPy/CuPy arrays, numbers, or another library's
+        tensors: PyTorch's (``torch_model.state_dict()`` loads as it is), or anything with
+        ``__dlpack__`` or ``__array__``. With ``strict`` every key must match; a shape
+        mismatch or a value that is not array-like (a str, None) is always an error. Errors
+        name the missing, unexpected or misshapen keys (and both shapes). Nothing is copied
+        unless every value fits. Returns (missing_keys, unexpected_keys) as PyTorch does.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected a mapping for state_dict, got {type(state_dict).__name__}")
@@ -322,9 +329,11 @@ class Module:
         for k, t in own.items():
             if k not in state_dict:
                 continue
-            v = _array_of(state_dict[k])
-            if not hasattr(v, "shape"):
-                v = np.asarray(v)
+            try:
+                v = to_array(state_dict[k], f'While copying the parameter named "{k}"')
+            except TypeError as e:
+                errors.append(f"{e}.")
+                continue
             if tuple(v.shape) != tuple(t.shape):
                 errors.append(
                     f"size mismatch for {k}: copying a param with shape {tuple(v.shape)} from "
@@ -337,12 +346,7 @@ class Module:
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors)
             )
         for k, v in values.items():
-            t = own[k]
-            src = to_device(v if type(v) is np.ndarray or not isinstance(v, np.generic)
-                            else np.asarray(v), t.device)
-            with on_device_of(t.array):
-                t.array[...] = src  # in place: optimizers and views keep pointing at it
-            t._mark_written()
+            _copy_into(own[k], v)
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- calling and printing ---------------------------------------------------------

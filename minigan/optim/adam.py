@@ -6,6 +6,13 @@ from collections.abc import Iterable
 from .optimizer import Optimizer, _check, effective_grad, xp_of
 
 
+def _is_pair(betas) -> bool:
+    try:
+        return len(betas) == 2
+    except TypeError:
+        return False
+
+
 class Adam(Optimizer):
     """Adam with PyTorch's update rule (torch.optim.Adam, single-tensor form)."""
 
@@ -14,6 +21,7 @@ class Adam(Optimizer):
                  *, maximize: bool = False) -> None:
         _check(0.0 <= lr, f"Invalid learning rate: {lr}")
         _check(0.0 <= eps, f"Invalid epsilon value: {eps}")
+        _check(_is_pair(betas), f"betas must be a pair (beta1, beta2) of floats, got {betas!r}")
         _check(0.0 <= betas[0] < 1.0, f"Invalid beta parameter at index 0: {betas[0]}")
         _check(0.0 <= betas[1] < 1.0, f"Invalid beta parameter at index 1: {betas[1]}")
         _check(0.0 <= weight_decay, f"Invalid weight_decay value: {weight_decay}")

@@ -17,9 +17,12 @@ import numpy as np
 from ..autograd import enable_grad
 from ..backend import get_array_module
 from ..backend.device import on_device_of, to_device
+from ..serialization import to_array
 from ..tensor import Tensor, zero_grad
 
 _required = object()
+# torch.optim group flags that choose an implementation, not the update: not copied on load
+_TORCH_ONLY = ("foreach", "capturable", "differentiable", "fused", "decoupled_weight_decay")
 
 
 class Optimizer:
@@ -169,8 +172,31 @@ class Optimizer:
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore hyperparameters and state saved by ``state_dict`` (arrays are copied, cast
-        to each parameter's dtype and moved to its device). Keys may be ints or strings."""
+        to each parameter's dtype and moved to its device). Keys may be ints or strings;
+        state values may be minigan Tensors, arrays or another library's tensors (a
+        ``torch.optim`` state dict of the same optimizer loads).
+
+        Everything is checked before anything changes: a state dict of another optimizer
+        (SGD's into Adam: its groups lack this optimizer's hyperparameters), a different
+        number of groups or parameters, or a state array whose shape is not its
+        parameter's is a ValueError."""
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            keys = list(state_dict)[:6] if isinstance(state_dict, dict) else type(state_dict).__name__
+            raise ValueError(f"{name}.load_state_dict: expected an optimizer state dict with 'state' and "
+                             f"'param_groups', got {keys}")
         groups = state_dict["param_groups"]
+        for saved in groups:
+            lacking = [k for k in self.defaults if k not in saved]
+            if lacking:
+                raise ValueError(
+                    f"{name}.load_state_dict: the state dict is not one of {name}: its parameter groups "
+                    f"lack {', '.join(repr(k) for k in lacking)} and hold "
+                    f"{', '.join(repr(k) for k in saved if k != 'params')} (another optimizer's?)"
+                )
+            if saved.get("decoupled_weight_decay"):
+                raise ValueError(f"{name}.load_state_dict: the state dict asks for decoupled weight decay "
+                                 "(AdamW's), which minigan does not implement")
         if len(groups) != len(self.param_groups):
             raise ValueError("loaded state dict has a different number of parameter groups "
                              f"({len(groups)} saved, {len(self.param_groups)} here)")
@@ -184,15 +210,17 @@ class Optimizer:
         for saved, own in zip(groups, self.param_groups):
             for i, p in zip(saved["params"], own["params"]):
                 by_index[int(i)] = p
-        self.state = {}
+        state = {}
         for i, s in state_dict["state"].items():
             p = by_index.get(int(i))
             if p is None:
                 continue
-            self.state[p] = {k: _import(k, v, p) for k, v in s.items()}
+            state[p] = {k: _import(k, v, p, f"{name}.load_state_dict: state '{k}' of parameter {i}")
+                        for k, v in s.items()}
+        self.state = state
         for saved, own in zip(groups, self.param_groups):
             for k, v in saved.items():
-                if k != "params":
+                if k != "params" and k not in _TORCH_ONLY:
                     own[k] = tuple(v) if isinstance(v, list) else copy.deepcopy(v)
 
 
@@ -302,16 +330,15 @@ def _export(key: str, value):
     return copy.deepcopy(value)
 
 
-def _import(key: str, value, p: Tensor):
-    if isinstance(value, Tensor):
-        value = value.array
+def _import(key: str, value, p: Tensor, what: str):
     if key == "step":
-        return int(float(value.item() if hasattr(value, "item") else value))
-    if hasattr(value, "shape"):
-        arr = to_device(np.asarray(value) if isinstance(value, (np.ndarray, np.generic)) else value,
-                        p.device)
-        return arr.astype(p.dtype, copy=True)
-    return copy.deepcopy(value)
+        return int(float(to_array(value, what).item()))
+    if isinstance(value, (bool, int, float, str)) or value is None:
+        return copy.deepcopy(value)
+    arr = to_array(value, what)
+    if arr.shape != p.shape:
+        raise ValueError(f"{what} has shape {tuple(arr.shape)}, the parameter {tuple(p.shape)}")
+    return to_device(arr, p.device).astype(p.dtype, copy=True)
 
 
 def _check(cond: bool, msg: str) -> None:
