@@ -226,3 +226,13 @@ def test_recorder_plan_goes_on_after_the_frames_it_has(ring_run, tmp_path):
     back = game2d.Recorder.load(rec.save(tmp_path / "frames.npz"))
     back.plan(24, frames=7)  # a resumed run to 24 iterations: marks 4, 8, ..., 24 beyond the last frame (12)
     assert back.marks == {16, 20, 24}, back.marks
+
+
+def test_digits_grid_finds_each_samples_nearest_training_image(tmp_path):
+    from minigan.viz import figures
+
+    train = np.random.default_rng(0).uniform(-1, 1, (50, 64))
+    samples = train[[3, 7, 7]] + 0.01
+    idx, dist = figures._nearest(samples, train)
+    assert idx.tolist() == [3, 7, 7] and np.allclose(dist, 0.08)
+    assert_png(figures.digits_grid(samples, tmp_path / "d.png", real=train[:8], nearest_in=train), min_w=1000)

@@ -465,11 +465,36 @@ def wasserstein_figure(iterations: np.ndarray, critic_estimate: np.ndarray,
     return save_figure(fig, path)
 
 
+def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Squared L2 distances (n, N) between rows of a (n, d) and b (N, d)."""
+    return np.maximum((a**2).sum(1)[:, None] - 2 * a @ b.T + (b**2).sum(1)[None, :], 0.0)
+
+
+def _nearest(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row of a: the index of its nearest row of b and the distance to it."""
+    d2 = _sq_dist(a, b)
+    idx = d2.argmin(1)
+    return idx, np.sqrt(d2[np.arange(len(a)), idx])
+
+
 def digits_grid(samples: np.ndarray, path: str | os.PathLike, nrow: int = 8,
-                title: str = "generated 8×8 digits", real: np.ndarray | None = None) -> str:
-    """Images (n, 64) in [-1, 1] in a grid; with ``real`` a second grid of data for comparison."""
+                title: str = "generated 8×8 digits", real: np.ndarray | None = None,
+                nearest_in: np.ndarray | None = None) -> str:
+    """Images (n, 64) in [-1, 1] in a grid; with ``real`` a second grid of data for comparison;
+    with ``nearest_in`` (the training set, (N, 64)) a third grid holding, in the same place,
+    the training image nearest (L2) to each generated one, so that copies would show."""
+    samples = np.asarray(samples, np.float64)[: nrow * nrow]
     groups = [("generated", samples)] + ([("real (sklearn digits)", real)] if real is not None else [])
-    fig = _figure(4.2 * len(groups), 4.5)
+    if nearest_in is not None:
+        train = np.asarray(nearest_in, np.float64)
+        idx, dist = _nearest(samples, train)
+        note = f"median L2 distance {np.median(dist):.1f}"
+        if real is not None:  # the scale: a real image to its nearest *other* training image
+            d2 = _sq_dist(np.asarray(real, np.float64)[: nrow * nrow], train)
+            d2[d2 < 1e-9] = np.inf
+            note += f"; real to nearest other: {np.median(np.sqrt(d2.min(1))):.1f}"
+        groups.append((f"nearest training image to each\n({note})", train[idx]))
+    fig = _figure(4.2 * len(groups), 4.7)
     axes = np.atleast_1d(fig.subplots(1, len(groups)))
     for ax, (name, imgs) in zip(axes, groups):
         imgs = np.clip(np.asarray(imgs, np.float64)[: nrow * nrow], -1, 1).reshape(-1, 8, 8)
@@ -479,7 +504,7 @@ def digits_grid(samples: np.ndarray, path: str | os.PathLike, nrow: int = 8,
             r, c = divmod(i, nrow)
             canvas[1 + r * 9: 1 + r * 9 + 8, 1 + c * 9: 1 + c * 9 + 8] = im
         ax.imshow(canvas, cmap="gray_r", vmin=-1, vmax=1)
-        ax.set_title(name)
+        ax.set_title(name, fontsize=10)
         ax.axis("off")
     fig.suptitle(title)
     return save_figure(fig, path)
