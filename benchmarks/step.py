@@ -155,8 +155,11 @@ class MiniganStep:
         return [np.asarray(p.detach().cpu().numpy()) for p in self._params()]
 
     def sync(self) -> None:
+        """Wait for the GPU: CuPy launches kernels asynchronously."""
         if self.device != "cpu":
-            self.mg.cuda.cupy().cuda.Device().synchronize()
+            from minigan.backend import cuda
+
+            cuda.cupy().cuda.runtime.deviceSynchronize()
 
 
 # ---- (b) PyTorch ----------------------------------------------------------------------
@@ -524,24 +527,27 @@ def run_config(name: str, cfg: dict, names: list, rounds: int, block_s: float, d
         for _ in range(3):
             impl.step()
         impl.sync()
-    block = {n: calibrate(fns[n], block_s, max_n=2000) for n in names}
     if device != "cpu":
-        def synced(n):
-            impl, f = impls[n], fns[n]
+        # a GPU runs asynchronously: calibrate on synchronised steps, and time blocks of
+        # steps with a synchronisation before each clock reading
+        def synced(impl):
             def fn():
-                f()
-            fn.__name__ = n
-            return fn, impl
-        # time blocks with a sync at the end of each (the GPU runs asynchronously)
+                impl.step()
+                impl.sync()
+            return fn
+
+        block = {n: calibrate(synced(impls[n]), block_s, max_n=2000) for n in names}
         times = {n: [] for n in names}
         for _ in range(rounds):
             for n in names:
+                impls[n].sync()
                 t0 = time.perf_counter()
                 for _ in range(block[n]):
                     impls[n].step()
                 impls[n].sync()
                 times[n].append((time.perf_counter() - t0) / block[n])
     else:
+        block = {n: calibrate(fns[n], block_s, max_n=2000) for n in names}
         times = interleaved(fns, rounds, block)
     res = {"config": cfg, "block_steps": block, "impls": {n: summarize(times[n]) for n in names},
            "samples_s": times}
@@ -573,8 +579,10 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 rounds of short blocks")
     ap.add_argument("--profile", action="store_true", help="also cProfile minigan's step per config")
     ap.add_argument("--no-check", action="store_true", help="skip the same-computation check")
-    ap.add_argument("--out", default=str(RESULTS / "step.json"))
+    ap.add_argument("--out", default=None, help="default: results/step.json (step_cuda.json with --device cuda)")
     args = ap.parse_args(argv)
+    if args.out is None:
+        args.out = str(RESULTS / ("step.json" if args.device == "cpu" else "step_cuda.json"))
     if args.quick:
         args.rounds, args.block_seconds = min(args.rounds, 3), 0.02
     configs = [c.strip() for c in args.configs.split(",") if c.strip()]
@@ -591,7 +599,7 @@ def main(argv=None) -> int:
         problems = []
         if not cuda.is_available():
             problems.append(f"minigan: {cuda.unavailable_reason()}")
-        if not torch.cuda.is_available():
+        if "torch" in names and not torch.cuda.is_available():
             problems.append("PyTorch: torch.cuda.is_available() is False")
         if problems:
             print("step.py --device cuda needs a CUDA device, and there is none here:\n  "
@@ -603,6 +611,13 @@ def main(argv=None) -> int:
     torch_threads = set_torch_threads(threads)
     info = machine_info(torch_threads)
     info["numpy_blas_threads"] = threads
+    if args.device == "cuda":
+        from minigan.backend import cuda
+
+        props = cuda.cupy().cuda.runtime.getDeviceProperties(0)
+        name = props["name"]
+        info["gpu"] = name.decode() if isinstance(name, bytes) else str(name)
+        print(f"# GPU: {info['gpu']}")
     print(f"# {info['cpu']}, {info['cores']} cores; numpy {info['numpy']} "
           f"({info['blas'].get('name')} {info['blas'].get('version')}, {threads} threads, "
           f"OPENBLAS_CORETYPE={info['blas'].get('openblas_coretype')}); torch {info['torch']} "

@@ -132,7 +132,7 @@ def test_mixing_devices_is_refused():
     with pytest.raises(RuntimeError, match=r"different devices \(cuda:0, cuda:1\)"):
         a + b
     with pytest.raises(RuntimeError, match=r"different devices \(cuda:1, cpu\)"):
-        b * mg.ones(3)
+        b * mg.ones(3, device="cpu")
     assert str((b * 2 + 1).device) == "cuda:1"
     assert str(b.to("cuda:0").device) == "cuda:0" and str(a.to("cuda:1").device) == "cuda:1"
     np.testing.assert_array_equal(a.to("cuda:1").cpu().numpy(), np.ones(3, np.float32))
@@ -296,7 +296,7 @@ def test_setitem_with_host_values_and_tensor_of_cuda_tensors():
         t[:, 1] = 7.0
         t[mg.tensor([1], device=device), 0] = mg.tensor([9.0], device=device)
         np.testing.assert_array_equal(t.cpu().numpy(), [[1, 7, 3], [9, 7, 5]], err_msg=device)
-        s = mg.tensor([mg.tensor(1.0, device=device), mg.tensor(2.0, device=device)])
+        s = mg.tensor([mg.tensor(1.0, device=device), mg.tensor(2.0, device=device)], device="cpu")
         np.testing.assert_array_equal(s.numpy(), [1.0, 2.0])
         assert str(mg.tensor([t, t], device=device).device) == str(mg.zeros(1, device=device).device)
 
@@ -326,3 +326,22 @@ def test_python_scalars_are_copied_to_the_device_once():
     assert const(0.5, x1).array.device.id == 1
     assert const(0.5, x.double()).array.dtype == np.float64
     assert str((x1 * 0.5).device) == "cuda:1"
+
+
+def test_step_benchmark_runs_minigan_on_cuda(tmp_path):
+    """benchmarks/step.py --device cuda: minigan's side runs on the device and is timed with
+    a synchronisation before each clock reading (PyTorch's side needs torch with CUDA)."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "step.py"
+    spec = importlib.util.spec_from_file_location("step_benchmark", path)
+    step = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(step)
+    out = tmp_path / "step_cuda.json"
+    assert step.main(["--device", "cuda", "--impls", "minigan", "--configs", "tiny", "--quick",
+                      "--rounds", "2", "--block-seconds", "0.01", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["device"] == "cuda" and result["machine"]["gpu"]
+    assert result["configs"]["tiny"]["impls"]["minigan"]["median_s"] > 0
