@@ -216,3 +216,20 @@ def test_flat_group_update_survives_load_state_dict_and_module_to():
         _torch_step(tm, topt, x, y)
     dev = _max_dev(m, tm)
     assert dev < 1e-12, f"parameters differ from PyTorch's by {dev:.3g} after replacing arrays"
+
+
+@pytest.mark.parametrize("make", [lambda ps: mg.optim.Adam(ps, lr=0.1), lambda ps: mg.optim.SGD(ps, lr=0.1, momentum=0.9)])
+def test_references_to_a_parameter_taken_before_the_first_step_follow_it(make):
+    """The whole-group update writes back into each parameter's own storage: a p.data or
+    p.numpy() taken before the optimizer's first step sees every later step."""
+    mg.manual_seed(0)
+    net = mg.nn.mlp([3, 4, 2])
+    held = [(p, p.data, p.numpy()) for p in net.parameters()]
+    opt = make(net.parameters())
+    for _ in range(3):
+        opt.zero_grad()
+        net(mg.ones(5, 3)).pow(2).sum().backward()
+        opt.step()
+    for p, data, arr in held:
+        np.testing.assert_array_equal(data.numpy(), p.numpy())
+        assert np.shares_memory(arr, p.array), "the parameter's storage was replaced"

@@ -121,9 +121,11 @@ class Optimizer:
         """Update a whole group with one call of ``_update`` on flat arrays, when every
         parameter has a gradient and all share a dtype, a device and a step count.
 
-        The parameters' arrays and their state arrays are then views into one buffer
-        each, so the same elementwise update runs once over all of them instead of once
-        per parameter (what PyTorch calls a "foreach"/fused step). Returns False when the
+        The parameters are gathered into one flat buffer (their state arrays live there
+        as views), the same elementwise update runs once over all of them instead of once
+        per parameter (what PyTorch calls a "foreach"/fused step), and the new values are
+        written back into each parameter's own array, so every reference to a parameter's
+        storage (``p.data``, ``p.numpy()``) keeps following it. Returns False when the
         group must be updated parameter by parameter."""
         params = group["params"]
         if len(params) < 2:
@@ -136,8 +138,9 @@ class Optimizer:
             flat = self._flat[id(group)] = _FlatGroup.build(params, self.state)
             if flat is None:
                 return False
-        flat.gather_grads(params)
+        flat.gather(params)
         self._update(flat.p, flat.g, flat.state, group, flat.scratch)
+        flat.scatter(params)
         flat.share_state(params, self.state)
         return True
 
@@ -234,10 +237,10 @@ def _one_device(params) -> bool:
 
 
 class _FlatGroup:
-    """One parameter group laid out flat: ``p`` holds every parameter (each parameter's
-    array is a view into it), ``state`` every state array likewise, ``g`` the gathered
-    gradients. ``matches`` tells whether the views are still the arrays in use (a
-    load_state_dict, a .to(device) or a per-parameter step replaces them)."""
+    """One parameter group laid out flat: ``p`` and ``g`` hold every parameter and
+    gradient (gathered before and written back after each step), ``state`` every state
+    array, of which each parameter's state holds views. ``matches`` tells whether the
+    layout still fits (a load_state_dict, a .to(device) or a per-parameter step changes it)."""
 
     def __init__(self, p, views, state, state_views, xp):
         self.p, self.views, self.state, self.state_views, self.xp = p, views, state, state_views, xp
@@ -262,8 +265,6 @@ class _FlatGroup:
         shapes = [p.array.shape for p in params]
         flat_p = xp.concatenate([p.array.reshape(-1) for p in params])
         views = _split(flat_p, shapes)
-        for p, v in zip(params, views):
-            p.array = v
         flat_state, state_views = {}, {}
         for k in keys:
             if hasattr(own[0][k], "shape"):
@@ -279,14 +280,23 @@ class _FlatGroup:
         """The parameters still use the flat views, and their state dicts are the ones
         laid out here (load_state_dict makes new ones; a per-parameter step drops the
         layout, see Optimizer.step)."""
-        dicts = self.dicts
+        dicts, views, first = self.dicts, self.views, self.p
         for i, p in enumerate(params):
-            if p.array is not self.views[i] or states.get(p) is not dicts[i]:
+            a = p.array
+            if states.get(p) is not dicts[i] or a.shape != views[i].shape or a.dtype != first.dtype \
+                    or type(a) is not type(first):
                 return False
         return True
 
-    def gather_grads(self, params: list) -> None:
-        self.xp.concatenate([p.grad.array.reshape(-1) for p in params], out=self.g)
+    def gather(self, params: list) -> None:
+        xp = self.xp
+        xp.concatenate([p.array.reshape(-1) for p in params], out=self.p)
+        xp.concatenate([p.grad.array.reshape(-1) for p in params], out=self.g)
+
+    def scatter(self, params: list) -> None:
+        copyto = self.xp.copyto
+        for p, v in zip(params, self.views):
+            copyto(p.array, v)
 
     def share_state(self, params: list, states: dict) -> None:
         """Give every parameter its slice of the flat state: views of the arrays (set up
