@@ -218,7 +218,8 @@ def test_flat_group_update_survives_load_state_dict_and_module_to():
     assert dev < 1e-12, f"parameters differ from PyTorch's by {dev:.3g} after replacing arrays"
 
 
-@pytest.mark.parametrize("make", [lambda ps: mg.optim.Adam(ps, lr=0.1), lambda ps: mg.optim.SGD(ps, lr=0.1, momentum=0.9)])
+@pytest.mark.parametrize("make", [lambda ps: mg.optim.Adam(ps, lr=0.1),
+                                  lambda ps: mg.optim.SGD(ps, lr=0.1, momentum=0.9)])
 def test_references_to_a_parameter_taken_before_the_first_step_follow_it(make):
     """The whole-group update writes back into each parameter's own storage: a p.data or
     p.numpy() taken before the optimizer's first step sees every later step."""
