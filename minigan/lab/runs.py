@@ -76,17 +76,11 @@ def _write_json(path: str, obj) -> None:
     atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
-def write_history(path: str, history: History) -> None:
-    """The records as JSON lines, one per iteration (written atomically)."""
-    atomic_write_text(path, "".join(json.dumps(r) + "\n" for r in history.records))
-
-
 def read_history(path: str) -> History:
     """A History from a metrics.jsonl (or a history.json of older runs)."""
     if path.endswith(".json"):
         return History.from_json(path)
-    with open(path, encoding="utf-8") as f:
-        return History([json.loads(line) for line in f if line.strip()])
+    return History.from_jsonl(path)  # a last line cut short by a crash is not a record
 
 
 def _save_snapshots(path: str, taken: list[tuple[int, np.ndarray]]) -> None:
@@ -185,7 +179,6 @@ def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = F
             raise RunError(f"the run in {out} was trained with other settings ({', '.join(diff)}); "
                            "resume it without changing them (only --iterations may change)")
     ckpt = os.path.join(out, "checkpoint.npz")
-    history_path = os.path.join(out, "metrics.jsonl")
     snap_path = os.path.join(out, "snapshots.npz")
     trainer, schedulers = make_trainer(recipe, device=device, checkpoint_path=ckpt,
                                        checkpoint_every=checkpoint_every)
@@ -202,8 +195,7 @@ def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = F
         taken.append((0, trainer.sample(1000)))
 
     def save_all() -> None:
-        trainer.save_checkpoint(ckpt)
-        write_history(history_path, trainer.history)
+        trainer.save_checkpoint(ckpt)  # the trainer appends metrics.jsonl itself, line by line
         if taken:
             _save_snapshots(snap_path, taken)
 
@@ -215,8 +207,6 @@ def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = F
             it = record["iteration"]
             if it in marks:
                 taken.append((it, tr.sample(1000)))
-            if checkpoint_every and it % checkpoint_every == 0:
-                write_history(history_path, tr.history)
             if caught:
                 raise Interrupted(caught[0])
 
