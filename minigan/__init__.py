@@ -32,6 +32,8 @@ from .creation import (
     from_numpy,
     full,
     full_like,
+    int8,
+    int16,
     int32,
     int64,
     linspace,
@@ -52,6 +54,10 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops import (
     abs,
     add,
+    all,
+    amax,
+    amin,
+    any,
     broadcast_to,
     cat,
     clamp,
@@ -61,6 +67,7 @@ from .ops import (
     exp,
     expand,
     flatten,
+    floor_divide,
     leaky_relu,
     log,
     log1p,
@@ -73,10 +80,15 @@ from .ops import (
     minimum,
     mul,
     neg,
+    norm,
     permute,
     pow,
+    promote_types,
     relu,
+    remainder,
     reshape,
+    result_type,
+    rsub,
     sigmoid,
     softplus,
     sqrt,
@@ -105,6 +117,10 @@ from .tensor_types import (
 )
 
 device = Device
+# PyTorch's dtype names (bound here, after every import, since some shadow builtins)
+bool = bool_
+half, float, double = float16, float32, float64
+short, int, long = int16, int32, int64
 __version__ = "0.1.0"
 
 

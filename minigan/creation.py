@@ -9,7 +9,7 @@ from .random import default_generator
 from .tensor import Tensor
 
 float16, float32, float64 = np.dtype("float16"), np.dtype("float32"), np.dtype("float64")
-int32, int64, bool_ = np.dtype("int32"), np.dtype("int64"), np.dtype("bool")
+int8, int16, int32, int64, bool_ = (np.dtype(n) for n in ("int8", "int16", "int32", "int64", "bool"))
 uint8 = np.dtype("uint8")
 default_dtype = float32
 

@@ -5,6 +5,7 @@ import numpy as np
 
 from .backend.device import to_device
 from .ops import arith, reduce
+from .ops import loss as loss_ops
 from .ops._util import const
 from .ops.activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from .ops.linalg import linear
@@ -101,10 +102,7 @@ def binary_cross_entropy(input: Tensor, target, weight=None, reduction: str = "m
     data = input.array
     if data.size and not bool(((data >= 0) & (data <= 1)).all()):
         raise ValueError(f"{name}: all elements of input should be between 0 and 1 (they are probabilities)")
-    with np.errstate(divide="ignore"):
-        log_p = arith.maximum(arith.log(input), -100.0)
-        log_q = arith.maximum(arith.log(1.0 - input), -100.0)
-    loss = -(target * log_p + (1.0 - target) * log_q)
+    loss = loss_ops.binary_cross_entropy(input, target)
     if weight is not None:
         loss = loss * _as_target(name, weight, input, "weight")
     return _reduce(loss, reduction)

@@ -110,8 +110,8 @@ MG = SimpleNamespace(
     minimum=mg.minimum, clip=mg.clip, matmul=mg.matmul, cat=mg.cat, stack=mg.stack,
     sigmoid=mg.sigmoid, tanh=mg.tanh, F=MF,
     where=lambda cond, a, b: mg.where(cond, a, b),
-    amax=lambda x, dim, keepdim: mg.max(x, dim=dim, keepdim=keepdim),
-    amin=lambda x, dim, keepdim: mg.min(x, dim=dim, keepdim=keepdim),
+    amax=lambda x, dim, keepdim: mg.amax(x, dim=() if dim is None else dim, keepdim=keepdim),
+    amin=lambda x, dim, keepdim: mg.amin(x, dim=() if dim is None else dim, keepdim=keepdim),
     const=lambda arr, like: mg.tensor(arr, dtype=like.dtype),
     index=_mg_index,
 )

@@ -259,15 +259,15 @@ class ELU(Module):
 
 
 class Softplus(Module):
-    """y = log(1 + exp(beta x)) / beta (computed stably for any x)."""
+    """y = log(1 + exp(beta x)) / beta (computed stably), and x where beta x > threshold."""
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta = beta
-        self.threshold = threshold  # accepted for PyTorch compatibility; the op is stable anyway
+        self.threshold = threshold
 
     def forward(self, x: Tensor) -> Tensor:
-        return A.softplus(x, self.beta)
+        return A.softplus(x, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"

@@ -4,8 +4,11 @@ This module also gives Tensor its operators and methods, all thin calls into the
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..tensor import Tensor
 from . import activation, arith, linalg, loss, reduce, shape
+from ._util import promote_types, result_type
 from .activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from .arith import (
     abs,
@@ -14,6 +17,7 @@ from .arith import (
     clip,
     div,
     exp,
+    floor_divide,
     log,
     log1p,
     maximum,
@@ -21,12 +25,14 @@ from .arith import (
     mul,
     neg,
     pow,
+    remainder,
+    rsub,
     sqrt,
     sub,
     where,
 )
 from .linalg import linear, matmul
-from .reduce import max, mean, min, std, sum, var
+from .reduce import all, amax, amin, any, max, mean, min, norm, std, sum, var
 from .shape import (
     Clone,
     ToCopy,
@@ -44,7 +50,8 @@ from .shape import (
 )
 
 __all__ = [
-    "abs", "activation", "add", "arith", "broadcast_to", "cat", "clamp", "clip", "Clone", "div",
+    "abs", "activation", "add", "all", "amax", "amin", "any", "arith", "floor_divide", "norm",
+    "promote_types", "remainder", "result_type", "rsub", "broadcast_to", "cat", "clamp", "clip", "Clone", "div",
     "elu", "exp", "expand", "flatten", "index", "leaky_relu", "linalg", "linear", "log", "log1p",
     "log_sigmoid", "loss", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
     "permute", "pow", "reduce", "relu", "reshape", "shape", "sigmoid", "softplus", "sqrt",
@@ -61,6 +68,35 @@ def _compare(fn):
     return method
 
 
+# PyTorch's tensor type names, for Tensor.type()
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+               "int64": "LongTensor", "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor",
+               "uint8": "ByteTensor", "bool": "BoolTensor"}
+_TYPE_DTYPES = {v: k for k, v in _TYPE_NAMES.items()}
+
+
+def _type(self, dtype=None, non_blocking: bool = False, **kwargs):
+    """As torch.Tensor.type: with no dtype, the type's name ("minigan.FloatTensor"); else
+    the tensor cast to ``dtype`` (a dtype, or a name like "torch.DoubleTensor")."""
+    if dtype is None:
+        name = _TYPE_NAMES.get(self.array.dtype.name, self.array.dtype.name)
+        return f"minigan.{name}" if self.device.type == "cpu" else f"minigan.cuda.{name}"
+    if isinstance(dtype, str):
+        name = dtype.rsplit(".", 1)[-1]
+        if name not in _TYPE_DTYPES or dtype.split(".")[0] not in ("torch", "minigan"):
+            raise ValueError(f"invalid type: '{dtype}'")
+        dev = "cuda" if ".cuda." in dtype else "cpu"
+        return self.to(dev, np.dtype(_TYPE_DTYPES[name]))
+    return self.to(dtype=getattr(dtype, "dtype", dtype))
+
+
+def _t(self):
+    """The transpose of a matrix; 0-D and 1-D tensors are returned as is (torch.Tensor.t)."""
+    if self.array.ndim > 2:
+        raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.array.ndim}D")
+    return self if self.array.ndim < 2 else transpose(self, 0, 1)
+
+
 def _attach() -> None:
     T = Tensor
     T.__add__ = add
@@ -71,6 +107,10 @@ def _attach() -> None:
     T.__rmul__ = lambda self, other: mul(other, self)
     T.__truediv__ = div
     T.__rtruediv__ = lambda self, other: div(other, self)
+    T.__floordiv__ = floor_divide
+    T.__rfloordiv__ = lambda self, other: floor_divide(other, self)
+    T.__mod__ = remainder
+    T.__rmod__ = lambda self, other: remainder(other, self)
     T.__pow__ = pow
     T.__rpow__ = lambda self, other: pow(other, self)
     T.__matmul__ = matmul
@@ -88,14 +128,22 @@ def _attach() -> None:
     T.__invert__ = lambda self: Tensor._wrap(~self.array)
     T.__and__ = _compare(lambda a, b: a & b)
     T.__or__ = _compare(lambda a, b: a | b)
-    for name in ("add", "sub", "mul", "div", "pow", "exp", "log", "log1p", "sqrt", "abs", "neg",
-                 "maximum", "minimum", "clip", "clamp", "matmul", "sum", "mean", "max", "min",
-                 "var", "std", "reshape", "permute", "transpose", "expand", "broadcast_to",
-                 "squeeze", "unsqueeze", "flatten", "relu", "sigmoid", "tanh", "softplus",
-                 "log_sigmoid", "elu", "leaky_relu"):
+    for name in ("add", "sub", "rsub", "mul", "div", "floor_divide", "remainder", "pow", "exp", "log",
+                 "log1p", "sqrt", "abs", "neg", "maximum", "minimum", "clip", "clamp", "matmul", "sum",
+                 "mean", "max", "min", "amax", "amin", "var", "std", "norm", "all", "any", "reshape",
+                 "permute", "transpose", "expand", "broadcast_to", "squeeze", "unsqueeze", "flatten",
+                 "relu", "sigmoid", "tanh", "softplus", "log_sigmoid", "elu", "leaky_relu"):
         setattr(T, name, globals()[name])
+    T.divide, T.multiply, T.subtract = div, mul, sub
     T.view = reshape
     T.swapaxes = transpose
+    T.t = _t
+    T.type = _type
+    # integer and bool results carry no gradient (PyTorch's rule: only floats require grad)
+    T.long = lambda self: self.detach().to(dtype=np.int64)
+    T.int = lambda self: self.detach().to(dtype=np.int32)
+    T.bool = lambda self: self.detach().to(dtype=np.bool_)
+    T.half = lambda self: self.to(dtype=np.float16)
     T.expand_as = lambda self, other: expand(self, other.shape)
     T.argmax = lambda self, dim=None, keepdim=False: Tensor._wrap(
         self._xp().argmax(self.array, axis=dim, keepdims=keepdim))
@@ -104,9 +152,6 @@ def _attach() -> None:
     T.square = lambda self: mul(self, self)
     T.isfinite = lambda self: Tensor._wrap(self._xp().isfinite(self.array))
     T.isnan = lambda self: Tensor._wrap(self._xp().isnan(self.array))
-    T.all = lambda self: Tensor._wrap(self._xp().asarray(self.array.all()))
-    T.any = lambda self: Tensor._wrap(self._xp().asarray(self.array.any()))
-    T.norm = lambda self: sqrt(sum(self * self))
 
 
 _attach()

@@ -22,17 +22,140 @@ class Op:
             cls.name = cls.__name__
 
 
+# ---- type promotion (torch.result_type), the one place that decides a result's dtype ----
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+_DEFAULT_FLOAT = np.dtype(np.float32)  # PyTorch's default dtype
+_INT64, _BOOL = np.dtype(np.int64), np.dtype(np.bool_)
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+def torch_name(dtype) -> str:
+    """PyTorch's short name of a dtype, as its error messages write it ("Float", "Double")."""
+    return _TORCH_NAMES.get(np.dtype(dtype).name, np.dtype(dtype).name)
+
+
+def promote_types(a, b) -> np.dtype:
+    """torch.promote_types: within a category (bool < integer < floating) the wider type;
+    across categories the higher category wins outright (int64 with float16 is float16)."""
+    a, b = np.dtype(a), np.dtype(b)
+    if a == b:
+        return a
+    ca, cb = _CATEGORY[a.kind], _CATEGORY[b.kind]
+    if ca == cb:
+        return np.promote_types(a, b)
+    return a if ca > cb else b
+
+
+def _number_dtype(x) -> np.dtype:
+    """The dtype PyTorch gives a Python (or NumPy) number: bool, int64, or the default float."""
+    if isinstance(x, (bool, np.bool_)):
+        return _BOOL
+    if isinstance(x, (int, np.integer)):
+        return _INT64
+    if isinstance(x, (float, np.floating)):
+        return _DEFAULT_FLOAT
+    raise TypeError(f"unsupported operand type {type(x).__name__} for a Tensor op")
+
+
+def _combine(higher, lower):
+    """PyTorch's combine_categories: a lower-priority operand (a 0-d tensor, a number) only
+    changes the result when it is of a higher category (or the higher one is bool)."""
+    if lower is None:
+        return higher
+    if higher is None:
+        return lower
+    if higher.kind in "fc":
+        return higher
+    if higher.kind == "b" or lower.kind in "fc":
+        return promote_types(higher, lower)
+    return higher
+
+
+def result_type(*operands) -> np.dtype:
+    """torch.result_type over tensors and numbers: tensors with dimensions decide first, then
+    0-d tensors, then Python numbers; a lower tier only counts when its category is higher
+    (float32 tensor * 0-d float64 tensor is float32; int tensor + 0.5 is float32)."""
+    dim = zero = number = None
+    for x in operands:
+        if isinstance(x, Tensor) or isinstance(x, _ndarray):
+            arr = x.array if isinstance(x, Tensor) else x
+            dt = arr.dtype
+            if arr.ndim:
+                dim = dt if dim is None else promote_types(dim, dt)
+            else:
+                zero = dt if zero is None else promote_types(zero, dt)
+        else:
+            dt = _number_dtype(x)
+            number = dt if number is None else promote_types(number, dt)
+    return _combine(dim, _combine(zero, number))
+
+
+def cast(t: Tensor, dtype) -> Tensor:
+    """``t`` as ``dtype``, differentiably (the gradient goes back in t's dtype)."""
+    return t if t.array.dtype == dtype else t.to(dtype=dtype)
+
+
+def number(x, dtype, like: Tensor) -> Tensor:
+    """A no-grad 0-d tensor holding the number ``x`` as ``dtype`` on ``like``'s device."""
+    return Tensor._wrap(np.asarray(x, dtype=dtype) if type(like.array) is _ndarray else scalar_like(x, dtype, like.array))
+
+
+def promote(name: str, a, b, numbers_ok: bool = True) -> tuple:
+    """The two operands of a binary op as tensors of their result_type (PyTorch's rule).
+    The usual cases (same dtypes; a float tensor with a Python number) take a short path.
+    Two numbers make a 0-d tensor when ``numbers_ok`` (``torch.add(1.0, 2.0)``)."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.array.dtype == b.array.dtype:
+                return a, b
+        elif type(b) is float or type(b) is int:
+            dt = a.array.dtype
+            if dt.kind == "f":
+                return a, number(b, dt, a)
+        elif not _is_number(b):
+            b = _array_operand(name, b, 2, a)
+    elif isinstance(b, Tensor):
+        if type(a) is float or type(a) is int:
+            dt = b.array.dtype
+            if dt.kind == "f":
+                return number(a, dt, b), b
+        elif not _is_number(a):
+            a = _array_operand(name, a, 1, b)
+    elif numbers_ok and _is_number(a) and _is_number(b):
+        a = Tensor._wrap(np.asarray(a, dtype=result_type(a, b)))
+    else:
+        bad, pos, arg = (b, 2, "other") if numbers_ok and _is_number(a) else (a, 1, "input")
+        raise TypeError(f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not {type(bad).__name__}")
+    dt = result_type(a, b)
+    a = cast(a, dt) if isinstance(a, Tensor) else number(a, dt, b)
+    b = cast(b, dt) if isinstance(b, Tensor) else number(b, dt, a)
+    return a, b
+
+
+def _array_operand(name: str, x, position: int, like: Tensor) -> Tensor:
+    """A NumPy array or a list as an operand (a constant tensor); anything else is an error."""
+    if isinstance(x, (_ndarray, list, tuple)) or hasattr(x, "__cuda_array_interface__"):
+        t = const(x, like)
+        if t.array.dtype.kind in "biuf":
+            return t
+    arg = "input" if position == 1 else "other"
+    raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not {type(x).__name__}")
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating, np.bool_))
+
+
 def const(x, like: Tensor) -> Tensor:
-    """A no-grad tensor for a Python number, list or array, on ``like``'s device; a
-    number takes ``like``'s dtype where it fits (so float32 stays float32)."""
+    """A no-grad tensor for a Python number, list or array, on ``like``'s device. A number
+    takes ``like``'s dtype where PyTorch's promotion keeps it; a list follows mg.tensor's
+    rules (Python floats are float32) and an array keeps its dtype."""
     if isinstance(x, Tensor):
         return x
     xp = like._xp()
-    dt = like.array.dtype
-    if isinstance(x, (float, np.floating)):  # made once per device and dtype on a GPU
-        return Tensor._wrap(scalar_like(x, dt if dt.kind == "f" else None, like.array))
-    if isinstance(x, (int, np.integer)) and not isinstance(x, bool):
-        return Tensor._wrap(scalar_like(x, dt if dt.kind in "fiu" else None, like.array))
+    if _is_number(x):  # made once per device and dtype on a GPU
+        return Tensor._wrap(scalar_like(x, result_type(like, x), like.array))
     try:
         with on_device_of(like.array):
             arr = xp.asarray(x)
@@ -40,8 +163,8 @@ def const(x, like: Tensor) -> Tensor:
         arr = None
     if arr is None or arr.dtype == object:
         raise TypeError(f"unsupported operand type {type(x).__name__} for a Tensor op")
-    if isinstance(x, (list, tuple)) and arr.dtype.kind == "f" and dt.kind == "f":
-        arr = arr.astype(dt)
+    if isinstance(x, (list, tuple)) and arr.dtype == np.float64:
+        arr = arr.astype(_DEFAULT_FLOAT)
     return Tensor._wrap(arr)
 
 
@@ -67,15 +190,15 @@ def normalize_axes(axis, ndim: int):
     return tuple(sorted(out))
 
 
-def pick_axis(axis, dim, keepdims, keepdim):
-    """Accept NumPy's (axis, keepdims) and PyTorch's (dim, keepdim) spellings."""
-    if dim is not None:
-        if axis is not None:
-            raise TypeError("pass either axis= or dim=, not both")
-        axis = dim
-    if keepdim is not None:
-        keepdims = keepdim
-    return axis, bool(keepdims)
+def pick_axis(dim, keepdim, axis, keepdims):
+    """PyTorch's (dim, keepdim), also spelled as NumPy's (axis, keepdims) (PyTorch accepts both)."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError("pass either dim= or axis=, not both")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    return dim, bool(keepdim)
 
 
 def unbroadcast(g: Tensor, shape: tuple) -> Tensor:

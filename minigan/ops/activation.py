@@ -7,7 +7,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..tensor import Tensor, _apply
 from ._util import Op
-from .arith import where
+from .arith import exp, minimum, where
 
 
 def sigmoid_array(x):
@@ -95,8 +95,9 @@ class PiecewiseLinearGrad(Op):
     def forward(slope, g, a):
         xp = get_array_module(g)
         if 0.0 <= slope <= 1.0:
-            # max([a > 0], slope) then times g, in place: one new array; where() is ~10x slower
-            d = xp.asarray(a > 0).astype(g.dtype)  # asarray: a 0-d comparison gives a scalar
+            # max([a > 0], slope) then times g, in place: one new array; where() is ~10x slower.
+            # relu passes g at NaN (PyTorch masks where x <= 0), leaky_relu gives it the slope
+            d = xp.asarray(a > 0 if slope else ~(a <= 0)).astype(g.dtype)  # asarray: 0-d gives a scalar
             xp.maximum(d, slope, out=d)
             return xp.multiply(g, d, out=d) if d.shape == g.shape else g * d
         return g * xp.where(a > 0, xp.asarray(1, dtype=g.dtype), xp.asarray(slope, dtype=g.dtype))
@@ -172,18 +173,24 @@ class Softplus(Op):
     name = "softplus"
 
     @staticmethod
-    def forward(beta, a):
+    def forward(ctx, a):
+        beta, threshold = ctx
         xp = get_array_module(a)
         z = a * beta if beta != 1 else a
         # log(1 + e^z) = max(z, 0) + log1p(exp(-|z|))
         out = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
-        return out / beta if beta != 1 else out
+        out = out / beta if beta != 1 else out
+        # PyTorch reverts to the identity where beta x > threshold
+        return xp.where(z > threshold, a, out) if threshold is not None else out
 
     @staticmethod
     def backward(out, g):
         a = out._parents[0]
-        beta = out._ctx
-        return g * sigmoid(a * beta if beta != 1 else a)
+        beta, threshold = out._ctx
+        d = g * sigmoid(a * beta if beta != 1 else a)
+        if threshold is None:
+            return d
+        return where((a.array * beta) > threshold, g, d)
 
 
 class LogSigmoid(Op):
@@ -226,8 +233,10 @@ class Elu(Op):
     def backward(out, g):
         a = out._parents[0]
         alpha = out._ctx
-        # d elu/dx = 1 for x > 0, alpha e^x = out + alpha otherwise
-        return where(a.array > 0, g, g * (out + alpha))
+        # d elu/dx = 1 for x > 0 (and at NaN, as PyTorch), alpha e^x otherwise: exp(min(x, 0))
+        # itself, not out + alpha, which cancels to 0 for x < -17 in float32
+        neg = a.array <= 0
+        return where(neg, g * (exp(minimum(a, 0.0)) * alpha), g)
 
 
 def relu(x: Tensor) -> Tensor:
@@ -250,9 +259,10 @@ def tanh(x: Tensor) -> Tensor:
     return _apply(Tanh, None, x)
 
 
-def softplus(x: Tensor, beta: float = 1.0) -> Tensor:
-    """log(1 + exp(beta x)) / beta, computed without overflow."""
-    return _apply(Softplus, float(beta), x)
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + exp(beta x)) / beta, computed without overflow; x itself where beta x >
+    threshold, as torch.nn.functional.softplus (threshold=None: never)."""
+    return _apply(Softplus, (float(beta), None if threshold is None else float(threshold)), input)
 
 
 def log_sigmoid(x: Tensor) -> Tensor:

@@ -5,7 +5,17 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..tensor import Tensor, _apply
-from ._util import Op, broadcast_shapes, const, unbroadcast
+from ._util import (
+    _DEFAULT_FLOAT,
+    Op,
+    _is_number,
+    broadcast_shapes,
+    cast,
+    const,
+    promote,
+    result_type,
+    unbroadcast,
+)
 
 
 def _binary_forward(name, fn, a, b):
@@ -122,8 +132,9 @@ class Pow(Op):
         a, b = out._parents
         ga = gb = None
         if a._rg:
-            # d(a^b)/da = b a^(b-1)
-            ga = unbroadcast(g * b * a ** (b - 1.0), a.array.shape)
+            # d(a^b)/da = b a^(b-1), taken as 0 where b == 0 (so 0 ** 0 has gradient 0, as PyTorch)
+            b0 = Tensor._wrap(b.array == 0)
+            ga = unbroadcast(where(b0, const(0.0, g), g * b * a ** (b - 1.0)), a.array.shape)
         if b._rg:
             # d(a^b)/db = a^b log a, taken as 0 where a == 0 and b >= 0 (as PyTorch)
             xp = a._xp()
@@ -191,45 +202,50 @@ class Abs(Op):
 
     @staticmethod
     def backward(out, g):
-        a = out._parents[0]
-        return g * Tensor._wrap(a._xp().sign(a.array).astype(a.array.dtype, copy=False))
+        a = out._parents[0].array
+        # sign(a), with sign(NaN) = 0 as PyTorch's sgn
+        return g * Tensor._wrap((a > 0).astype(a.dtype) - (a < 0))
 
 
-class Maximum(Op):
+def _extremum_weights(a, b, a_loses):
+    """The share of the gradient that goes to ``a`` and to ``b`` in maximum/minimum: all of
+    it to the winner, half each at a tie, and all to both where one is NaN (PyTorch's rule:
+    each side is masked only where it strictly loses)."""
+    tie = 0.5 * (a == b)
+    lose = a_loses(a, b)
+    return 1.0 - lose - tie, 1.0 - a_loses(b, a) - tie
+
+
+class _Extremum2(Op):
+    lose = staticmethod(np.less)
+
+    @classmethod
+    def backward(cls, out, g):
+        a, b = out._parents
+        wa, wb = _extremum_weights(a.array, b.array, cls.lose)
+        dt = g.array.dtype
+        return (
+            unbroadcast(g * Tensor._wrap(wa.astype(dt, copy=False)), a.array.shape) if a._rg else None,
+            unbroadcast(g * Tensor._wrap(wb.astype(dt, copy=False)), b.array.shape) if b._rg else None,
+        )
+
+
+class Maximum(_Extremum2):
     name = "maximum"
+    lose = staticmethod(np.less)
 
     @staticmethod
     def forward(ctx, a, b):
         return _binary_forward("maximum", get_array_module(a).maximum, a, b)
 
-    @staticmethod
-    def backward(out, g):
-        a, b = out._parents
-        # ties split the gradient evenly, as PyTorch
-        wa = (a.array > b.array) + 0.5 * (a.array == b.array)
-        wa = Tensor._wrap(wa.astype(g.array.dtype, copy=False))
-        return (
-            unbroadcast(g * wa, a.array.shape) if a._rg else None,
-            unbroadcast(g * (1.0 - wa), b.array.shape) if b._rg else None,
-        )
 
-
-class Minimum(Op):
+class Minimum(_Extremum2):
     name = "minimum"
+    lose = staticmethod(np.greater)
 
     @staticmethod
     def forward(ctx, a, b):
         return _binary_forward("minimum", get_array_module(a).minimum, a, b)
-
-    @staticmethod
-    def backward(out, g):
-        a, b = out._parents
-        wa = (a.array < b.array) + 0.5 * (a.array == b.array)
-        wa = Tensor._wrap(wa.astype(g.array.dtype, copy=False))
-        return (
-            unbroadcast(g * wa, a.array.shape) if a._rg else None,
-            unbroadcast(g * (1.0 - wa), b.array.shape) if b._rg else None,
-        )
 
 
 class Clip(Op):
@@ -253,6 +269,100 @@ class Clip(Op):
         return g * Tensor._wrap(mask.astype(g.array.dtype))
 
 
+class ClampTensor(Op):
+    """min(max(a, lo), hi) with tensor bounds; ctx says which of lo, hi are parents."""
+
+    name = "clamp"
+
+    @staticmethod
+    def forward(ctx, a, *bounds):
+        xp = get_array_module(a)
+        has_lo, has_hi = ctx
+        out = _binary_forward("clamp", xp.maximum, a, bounds[0]) if has_lo else a
+        return _binary_forward("clamp", xp.minimum, out, bounds[-1]) if has_hi else out
+
+    @staticmethod
+    def backward(out, g):
+        a, *bounds = out._parents
+        has_lo, has_hi = out._ctx
+        lo = bounds[0].array if has_lo else None
+        hi = bounds[-1].array if has_hi else None
+        x = a.array
+        # PyTorch's rule: x gets g where lo <= x <= hi (ties and all); NaN x passes to no one;
+        # lo gets it where x < lo < hi, hi where x > hi or hi < lo (hi wins a crossed pair)
+        keep = np.ones(x.shape, dtype=bool) if lo is None else x >= lo
+        if hi is not None:
+            keep = keep & (x <= hi)
+        grads = [unbroadcast(g * _mask(keep, g), x.shape) if a._rg else None]
+        if has_lo:
+            m = x < lo if hi is None else (x < lo) & (lo < hi)
+            grads.append(unbroadcast(g * _mask(m, g), lo.shape) if bounds[0]._rg else None)
+        if has_hi:
+            m = x > hi if lo is None else (x > hi) | (hi < lo)
+            grads.append(unbroadcast(g * _mask(m, g), hi.shape) if bounds[-1]._rg else None)
+        return tuple(grads)
+
+
+def _mask(m, like: Tensor) -> Tensor:
+    return Tensor._wrap(get_array_module(like.array).asarray(m).astype(like.array.dtype))
+
+
+class RoundedDiv(Op):
+    """a / b rounded toward zero ("trunc") or down ("floor"): piecewise constant, so its
+    gradient is 0 everywhere (as PyTorch's)."""
+
+    name = "div"
+
+    @staticmethod
+    def forward(mode, a, b):
+        xp = get_array_module(a)
+        if a.dtype.kind in "biu":
+            _check_int_divisor(b)
+            q = _binary_forward("div", xp.floor_divide, a, b)
+            if mode == "trunc":  # floor -> trunc: add 1 where the exact quotient is negative and inexact
+                q = q + ((xp.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+            return q
+        if mode == "floor":
+            return _binary_forward("div", xp.floor_divide, a, b)
+        return xp.trunc(_binary_forward("div", xp.true_divide, a, b))
+
+    @staticmethod
+    def backward(out, g):
+        a, b = out._parents
+        return _zeros_grad(a, out), _zeros_grad(b, out)
+
+
+def _zeros_grad(t: Tensor, out: Tensor):
+    return Tensor._wrap(t._xp().zeros(t.array.shape, dtype=out.array.dtype)) if t._rg else None
+
+
+def _check_int_divisor(b) -> None:
+    if not b.all():
+        raise RuntimeError("ZeroDivisionError: integer division or modulo by zero")
+
+
+class Remainder(Op):
+    """a - floor(a / b) b, with the sign of b (Python's %, torch.remainder)."""
+
+    name = "remainder"
+
+    @staticmethod
+    def forward(ctx, a, b):
+        if a.dtype.kind in "biu":
+            _check_int_divisor(b)
+        return _binary_forward("remainder", get_array_module(a).remainder, a, b)
+
+    @staticmethod
+    def backward(out, g):
+        a, b = out._parents
+        # d/da = 1 ; d/db = -floor(a / b)
+        return (
+            unbroadcast(g, a.array.shape) if a._rg else None,
+            unbroadcast(-g * _apply(RoundedDiv, "floor", a.detach(), b.detach()), b.array.shape)
+            if b._rg else None,
+        )
+
+
 class Where(Op):
     name = "where"
 
@@ -272,69 +382,121 @@ class Where(Op):
 
 
 # ---- user-facing functions ---------------------------------------------------------
-def _pair(a, b):
-    if type(a) is not Tensor:
-        a = const(a, b)
-    elif type(b) is not Tensor:
-        b = const(b, a)
-    return a, b
+def _check_no_bool(a, b) -> None:
+    """PyTorch refuses bool operands in subtraction (before any promotion)."""
+    a_bool = a.array.dtype.kind == "b" if isinstance(a, Tensor) else isinstance(a, (bool, np.bool_))
+    b_bool = b.array.dtype.kind == "b" if isinstance(b, Tensor) else isinstance(b, (bool, np.bool_))
+    if a_bool and b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. "
+                           "Use the `^` or `logical_xor()` operator instead.")
+    if a_bool or b_bool:
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
-def add(a, b) -> Tensor:
-    """a + b, broadcasting."""
-    a, b = _pair(a, b)
-    return _apply(Add, None, a, b)
+def _scaled(name: str, a: Tensor, b: Tensor, alpha) -> Tensor:
+    """alpha * b for add/sub/rsub's ``alpha`` (PyTorch refuses a float alpha on integers)."""
+    if alpha == 1 and type(alpha) is not bool:
+        return b
+    if isinstance(alpha, float) and a.array.dtype.kind in "biu":
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating point number.")
+    return mul(b, alpha)
 
 
-def sub(a, b) -> Tensor:
-    """a - b, broadcasting."""
-    a, b = _pair(a, b)
-    return _apply(Sub, None, a, b)
+def add(input, other, *, alpha=1) -> Tensor:
+    """input + alpha * other, broadcasting, with PyTorch's type promotion."""
+    a, b = promote("add", input, other)
+    return _apply(Add, None, a, _scaled("add", a, b, alpha))
 
 
-def mul(a, b) -> Tensor:
-    """a * b, broadcasting."""
-    a, b = _pair(a, b)
+def sub(input, other, *, alpha=1) -> Tensor:
+    """input - alpha * other, broadcasting."""
+    _check_no_bool(input, other)
+    a, b = promote("sub", input, other)
+    return _apply(Sub, None, a, _scaled("sub", a, b, alpha))
+
+
+def rsub(input, other, *, alpha=1) -> Tensor:
+    """other - alpha * input (torch.rsub)."""
+    _check_no_bool(input, other)
+    a, b = promote("rsub", input, other)
+    return _apply(Sub, None, b, _scaled("rsub", a, a, alpha))
+
+
+def mul(input, other) -> Tensor:
+    """input * other, broadcasting."""
+    a, b = promote("mul", input, other)
     return _apply(Mul, None, a, b)
 
 
-def div(a, b) -> Tensor:
-    """a / b, broadcasting."""
-    a, b = _pair(a, b)
-    return _apply(Div, None, a, b)
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
+    """input / other: true division (integers give the default float dtype), or rounded
+    toward zero (``rounding_mode="trunc"``) or down (``"floor"``), as torch.div."""
+    a, b = promote("div", input, other)
+    if rounding_mode is None:
+        if a.array.dtype.kind in "biu":
+            a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
+        return _apply(Div, None, a, b)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(
+            f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
+    return _apply(RoundedDiv, rounding_mode, a, b)
+
+
+def floor_divide(input, other) -> Tensor:
+    """input // other, rounded down (torch.floor_divide)."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other) -> Tensor:
+    """input % other with the sign of other, as Python's % (torch.remainder)."""
+    a, b = promote("remainder", input, other)
+    return _apply(Remainder, None, a, b)
 
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
+    if a.array.dtype.kind == "b":
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
+            "invert a mask, use the `~` or `logical_not()` operator instead.")
     return _apply(Neg, None, a)
 
 
-def pow(a, b) -> Tensor:
-    """a ** b; a Python-number exponent is kept out of the graph."""
-    if isinstance(a, Tensor) and isinstance(b, (int, float)) and not isinstance(b, bool):
-        return _apply(PowScalar, b, a)
-    a, b = _pair(a, b)
+def pow(input, exponent) -> Tensor:
+    """input ** exponent; a Python-number exponent is kept out of the graph."""
+    if isinstance(input, Tensor) and _is_number(exponent) and not isinstance(exponent, (bool, np.bool_)):
+        dt = input.array.dtype
+        if dt.kind != "f":
+            input = cast(input, result_type(input, exponent))
+        return _apply(PowScalar, exponent, input)
+    a, b = promote("pow", input, exponent)
     return _apply(Pow, None, a, b)
 
 
 def exp(a: Tensor) -> Tensor:
     """e ** a."""
-    return _apply(Exp, None, a)
+    return _apply(Exp, None, _floating(a))
 
 
 def log(a: Tensor) -> Tensor:
     """Natural logarithm."""
-    return _apply(Log, None, a)
+    return _apply(Log, None, _floating(a))
 
 
 def log1p(a: Tensor) -> Tensor:
     """log(1 + a), accurate for small a."""
-    return _apply(Log1p, None, a)
+    return _apply(Log1p, None, _floating(a))
 
 
 def sqrt(a: Tensor) -> Tensor:
     """Square root."""
-    return _apply(Sqrt, None, a)
+    return _apply(Sqrt, None, _floating(a))
+
+
+def _floating(a: Tensor) -> Tensor:
+    """Integer and bool inputs of a floating function become the default float (as PyTorch)."""
+    return a if a.array.dtype.kind in "fc" else cast(a, _DEFAULT_FLOAT)
 
 
 def abs(a: Tensor) -> Tensor:
@@ -342,42 +504,38 @@ def abs(a: Tensor) -> Tensor:
     return _apply(Abs, None, a)
 
 
-def maximum(a, b) -> Tensor:
-    """Elementwise maximum (ties share the gradient)."""
-    a, b = _pair(a, b)
+def maximum(input, other) -> Tensor:
+    """Elementwise maximum (ties share the gradient; NaN propagates)."""
+    a, b = promote("maximum", input, other, numbers_ok=False)
     return _apply(Maximum, None, a, b)
 
 
-def minimum(a, b) -> Tensor:
-    """Elementwise minimum (ties share the gradient)."""
-    a, b = _pair(a, b)
+def minimum(input, other) -> Tensor:
+    """Elementwise minimum (ties share the gradient; NaN propagates)."""
+    a, b = promote("minimum", input, other, numbers_ok=False)
     return _apply(Minimum, None, a, b)
 
 
-def clip(a: Tensor, min=None, max=None) -> Tensor:
-    """Clamp into [min, max]; either bound may be None, or a Tensor."""
+def clip(input: Tensor, min=None, max=None) -> Tensor:
+    """Clamp into [min, max]; either bound may be None, a number, or a Tensor (broadcasting).
+    With min > max every element is max, as in PyTorch."""
     if min is None and max is None:
-        raise ValueError("clip: at least one of min and max must be given")
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     if isinstance(min, Tensor) or isinstance(max, Tensor):
-        out = a
-        if min is not None:
-            out = maximum(out, min)
-        if max is not None:
-            out = minimum(out, max)
-        return out
-    return _apply(Clip, (min, max), a)
+        bounds = tuple(cast(const(v, input), input.array.dtype) for v in (min, max) if v is not None)
+        return _apply(ClampTensor, (min is not None, max is not None), input, *bounds)
+    return _apply(Clip, (min, max), input)
 
 
 clamp = clip
 
 
-def where(condition, a, b) -> Tensor:
-    """``a`` where ``condition`` holds, else ``b`` (broadcasting); no gradient to the condition."""
+def where(condition, input, other) -> Tensor:
+    """``input`` where ``condition`` holds, else ``other`` (broadcasting, promoting as PyTorch);
+    no gradient to the condition."""
     if isinstance(condition, Tensor):
         condition = condition.array
-    if type(a) is not Tensor and type(b) is not Tensor:
-        raise TypeError("where: at least one of the two values must be a Tensor")
-    a, b = _pair(a, b)
+    a, b = promote("where", input, other)
     xp = a._xp()
     cond = xp.asarray(condition)
     if cond.dtype != bool:

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..tensor import Tensor, _apply
-from ._util import Op, unbroadcast
+from ._util import Op, cast, const, torch_name, unbroadcast
 
 
 def _matmul_error(a_shape, b_shape) -> ValueError:
@@ -113,17 +113,35 @@ class OuterGrad(Op):
         )
 
 
-def matmul(a: Tensor, b: Tensor) -> Tensor:
-    """Matrix product with NumPy's rules: 1-D operands are promoted, batch dimensions broadcast."""
-    if not isinstance(a, Tensor) or not isinstance(b, Tensor):
-        from ._util import const
+_CPP_NAMES = {"float64": "double", "float32": "float", "float16": "c10::Half", "int64": "long int",
+              "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}
 
-        a, b = (a, const(b, a)) if isinstance(a, Tensor) else (const(a, b), b)
-    return _apply(MatMul, None, a, b)
+
+def matmul(input: Tensor, other: Tensor) -> Tensor:
+    """Matrix product with NumPy's rules: 1-D operands are promoted, batch dimensions
+    broadcast. Both must have one dtype (no promotion, as in PyTorch)."""
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):  # an array or list: as other's dtype
+        if not isinstance(input, Tensor) and not isinstance(other, Tensor):
+            raise TypeError(f"matmul(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
+        input, other = ((input, cast(const(other, input), input.array.dtype)) if isinstance(input, Tensor)
+                        else (cast(const(input, other), other.array.dtype), other))
+    da, db = input.array.dtype, other.array.dtype
+    if da != db:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{_CPP_NAMES.get(da.name, da.name)} != {_CPP_NAMES.get(db.name, db.name)}")
+    return _apply(MatMul, None, input, other)
 
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """input @ weight.T + bias; weight has shape (out_features, in_features)."""
+    """input @ weight.T + bias; weight has shape (out_features, in_features). The dtypes
+    must agree: a float64 input to float32 weights is an error naming both, as in PyTorch."""
+    dt = weight.array.dtype
+    if input.array.dtype != dt:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{torch_name(input.array.dtype)} and {torch_name(dt)}")
     if bias is None:
         return _apply(Linear, None, input, weight)
+    if bias.array.dtype != dt:
+        raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                           f"{torch_name(bias.array.dtype)} and {torch_name(dt)}")
     return _apply(Linear, None, input, weight, bias)

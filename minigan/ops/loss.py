@@ -110,7 +110,7 @@ class BCEWithLogits(Op):
         gy = gp = None
         if y._rg or (p is not None and p._rg):
             gs = g * scale if scale != 1.0 else g
-            sp = softplus(-x)  # -log sigmoid(x)
+            sp = softplus(-x, threshold=None)  # -log sigmoid(x)
             if y._rg:
                 # dl/dy = -x + (p - 1) softplus(-x)
                 gy = unbroadcast(gs * (-x if p is None else (p - 1.0) * sp - x), y.array.shape)
@@ -173,3 +173,44 @@ def bce_with_logits(x: Tensor, y: Tensor, pos_weight: Tensor | None = None, redu
     if pos_weight is None:
         return _apply(BCEWithLogits, reduction, x, y)
     return _apply(BCEWithLogits, reduction, x, y, pos_weight)
+
+
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON (a float32 constant) in the BCE gradient
+
+
+def _clamped_log_array(xp, a):
+    """log(a) clamped below at -100, as PyTorch's binary_cross_entropy (so log 0 = -100)."""
+    with np.errstate(divide="ignore"):
+        return xp.maximum(xp.log(a), -100.0)
+
+
+class BinaryCrossEntropy(Op):
+    """l(p, y) = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)) elementwise: PyTorch's
+    clamped rule, finite at p = 0 and 1 (0 where y agrees)."""
+
+    name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, p, y):
+        xp = get_array_module(p)
+        return -(y * _clamped_log_array(xp, p) + (1 - y) * _clamped_log_array(xp, -p + 1))
+
+    @staticmethod
+    def backward(out, g):
+        from .arith import log, log1p, maximum
+
+        p, y = out._parents
+        # PyTorch's rule: dl/dp = (p - y) / max(p (1 - p), 1e-12), so p = y = 1 gives 0, not NaN
+        gp = g * (p - y) / maximum(p * (1.0 - p), _BCE_EPS) if p._rg else None
+        # dl/dy = log(1 - p) - log(p), unclamped as PyTorch's (infinite at p = 0 or 1)
+        if y._rg:
+            with np.errstate(divide="ignore"):
+                gy = g * (log1p(-p) - log(p))
+        else:
+            gy = None
+        return gp, gy
+
+
+def binary_cross_entropy(p: Tensor, y: Tensor) -> Tensor:
+    """Elementwise BCE on probabilities (unreduced); inputs already checked by the caller."""
+    return _apply(BinaryCrossEntropy, None, p, y)

@@ -299,12 +299,50 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
 
 
+def _is_int(i) -> bool:
+    if isinstance(i, (bool, np.bool_)):
+        return False
+    return isinstance(i, (int, np.integer)) or (getattr(i, "ndim", None) == 0 and i.dtype.kind in "iu")
+
+
+def split_index(idx):
+    """PyTorch's placement of advanced-index axes, as two NumPy indexes (first, second), or
+    None when NumPy's rule already agrees. PyTorch applies integers first (each selects, as
+    x[0]), then the arrays, lists and masks; NumPy counts an integer as one more advanced
+    index when an array is present, which moves the advanced axes: x[0, :, [0, 1]] of a
+    (2, 3, 4) tensor is (3, 2) in PyTorch and (2, 3) in NumPy. ``first`` holds only ints,
+    slices, None and Ellipsis (a view); ``second`` indexes its result."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if not any(_is_int(i) for i in items) or not any(hasattr(i, "ndim") and not _is_int(i) for i in items):
+        return None
+    first, second = [], []
+    for i in items:
+        if _is_int(i):
+            first.append(int(i))
+        elif hasattr(i, "ndim") or isinstance(i, bool):  # an array, a mask, or a bool scalar
+            # an integer array takes one dimension of x, a mask as many as it has, a bool none
+            n = 0 if isinstance(i, bool) else i.ndim if i.dtype.kind == "b" else 1
+            first.extend([slice(None)] * n)
+            second.append(i)
+        elif i is Ellipsis:
+            first.append(i)
+            second.append(i)
+        else:  # a slice or None: one dimension of first's result, taken whole by second
+            first.append(i)
+            second.append(slice(None))
+    return tuple(first), tuple(second)
+
+
 def index(x: Tensor, idx) -> Tensor:
-    """x[idx]: ints, slices, None, Ellipsis, integer arrays (repeats accumulate) and boolean masks."""
+    """x[idx]: ints, slices, None, Ellipsis, integer arrays (repeats accumulate) and boolean
+    masks, with PyTorch's placement of the advanced-index axes (see split_index)."""
     idx = _index_arrays(idx)
     if not isinstance(idx, tuple) and type(x.array) is not np.ndarray and isinstance(idx, np.ndarray):
         with x.array.device:
             idx = get_array_module(x.array).asarray(idx)
+    split = split_index(idx)
+    if split is not None:
+        return _apply(Index, split[1], _apply(Index, split[0], x))
     return _apply(Index, idx, x)
 
 
