@@ -98,7 +98,7 @@ def cast(t: Tensor, dtype) -> Tensor:
 
 def number(x, dtype, like: Tensor) -> Tensor:
     """A no-grad 0-d tensor holding the number ``x`` as ``dtype`` on ``like``'s device."""
-    return Tensor._wrap(np.asarray(x, dtype=dtype) if type(like.array) is _ndarray else scalar_like(x, dtype, like.array))
+    return Tensor._wrap(scalar_like(x, dtype, like.array))
 
 
 def promote(name: str, a, b, numbers_ok: bool = True) -> tuple:
