@@ -482,3 +482,20 @@ def test_after_a_caught_divergence_the_half_iteration_is_neither_saved_nor_conti
     ref = make_trainer()
     ref.train(6)
     assert t.history == ref.history
+
+
+def test_readme_checkpoints_example_runs(tmp_path, monkeypatch):
+    import pathlib
+    import re
+
+    text = (pathlib.Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", text.split("## Checkpoints", 1)[1], re.S).group(1)
+    code = code.replace("trainer.train(10_000)", "trainer.train(12)").replace("10_000", "20")
+    code = code.replace("checkpoint_every=500", "checkpoint_every=5")
+    G, D = make_nets()
+    scope = {"G": G, "D": D, "opt_g": optim.Adam(G.parameters()), "opt_d": optim.Adam(D.parameters()),
+             "data": Ring().sample(200, np.random.default_rng(0)), "Trainer": Trainer, "History": History}
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README:checkpoints", "exec"), scope)
+    assert scope["trainer"].iteration == 20
+    assert len(History.from_jsonl(tmp_path / "run" / "metrics.jsonl")) == 20
