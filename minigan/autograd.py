@@ -13,6 +13,8 @@ import warnings
 import weakref
 from operator import attrgetter
 
+import numpy as np
+
 from .backend.device import get_array_module, on_device_of, ones_like_on_device
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled, state
 
@@ -237,8 +239,11 @@ def _run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, cap
                 prev_g = capture[id(t)]
                 capture[id(t)] = g if prev_g is None else prev_g + g
             if t._op is not None:
-                with on_device_of(t.array):  # CuPy allocates on its current device
+                if type(t.array) is np.ndarray:
                     _backward_one(t, g, pending, retain_graph)
+                else:
+                    with t.array.device:  # CuPy allocates on its current device
+                        _backward_one(t, g, pending, retain_graph)
             elif capture is None:
                 _accumulate_into_grad(t, g, id(t) in aliased, create_graph)
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .backend.device import parse_device, to_device
+from .backend.device import on_device_of, parse_device, to_device
 from .random import default_generator
 from .tensor import Tensor
 
@@ -43,13 +43,15 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     bools bool; a NumPy array keeps its dtype. ``device`` defaults to MINIGAN_DEVICE or "cpu".
     """
     if isinstance(data, Tensor):
-        arr = data.array.copy()
+        with on_device_of(data.array):  # CuPy's copy() lands on the current device
+            arr = data.array.copy()
         dev = data.device if device is None else parse_device(device)
     elif isinstance(data, np.ndarray):
         arr = data.copy()
         dev = _device(device)
     elif backend.get_array_module(data) is not np:  # a CuPy array stays on its GPU by default
-        arr = data.copy()
+        with data.device:
+            arr = data.copy()
         dev = backend.device_of(data) if device is None else parse_device(device)
     else:
         if isinstance(data, (list, tuple)):

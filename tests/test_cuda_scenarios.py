@@ -345,3 +345,17 @@ def test_step_benchmark_runs_minigan_on_cuda(tmp_path):
     result = json.loads(out.read_text())
     assert result["device"] == "cuda" and result["machine"]["gpu"]
     assert result["configs"]["tiny"]["impls"]["minigan"]["median_s"] > 0
+
+
+def test_command_line_training_on_cuda1_with_checkpoints(tmp_path):
+    """`minigan train ... --device cuda:1`: training, checkpoints, the history log and the
+    snapshots of a run on the second GPU."""
+    from minigan.cli import main
+
+    out = tmp_path / "run"
+    assert main(["train", "ring8", "--iterations", "4", "--hidden", "16", "--device", "cuda:1",
+                 "--checkpoint-every", "2", "--snapshots", "1", "--out", str(out)]) == 0
+    assert (out / "metrics.jsonl").read_text().count("\n") == 4
+    assert main(["train", "ring8", "--iterations", "6", "--hidden", "16", "--device", "cuda:1",
+                 "--checkpoint-every", "2", "--snapshots", "1", "--out", str(out), "--resume"]) == 0
+    assert (out / "metrics.jsonl").read_text().count("\n") == 6

@@ -713,8 +713,9 @@ def _first_non_finite(named: list) -> str | None:
             if not np.isfinite(a).all():
                 return name
         return None
-    flags = xp.stack([xp.isfinite(a).all() for _, a in named])
-    if bool(flags.all()):
-        return None
-    return named[int(xp.argmin(flags))][0]
+    with on_device_of(named[0][1]):  # CuPy runs on its current device
+        flags = xp.stack([xp.isfinite(a).all() for _, a in named])
+        if bool(flags.all()):
+            return None
+        return named[int(xp.argmin(flags))][0]
 

@@ -96,7 +96,8 @@ class Optimizer:
         for group in self.param_groups:
             params = group["params"]
             # CuPy runs on its current device: the group's, when all its parameters share one
-            with on_device_of(params[0].array) if params and _one_device(params) else _NO_DEVICE:
+            cpu = not params or type(params[0].array) is np.ndarray
+            with _NO_DEVICE if cpu or not _one_device(params) else on_device_of(params[0].array):
                 flat = self._flat_step(group)
             if not flat:
                 self._flat.pop(id(group), None)  # per-parameter steps: rebuild (and re-check) next time
@@ -336,7 +337,8 @@ def _export(key: str, value):
     if key == "step":
         return Tensor._wrap(np.asarray(float(value), dtype=np.float32))
     if hasattr(value, "shape") and not isinstance(value, Tensor):
-        return Tensor._wrap(value.copy())
+        with on_device_of(value):  # CuPy's copy() lands on the current device
+            return Tensor._wrap(value.copy())
     return copy.deepcopy(value)
 
 
@@ -348,7 +350,8 @@ def _import(key: str, value, p: Tensor, what: str):
     arr = to_array(value, what)
     if arr.shape != p.shape:
         raise ValueError(f"{what} has shape {tuple(arr.shape)}, the parameter {tuple(p.shape)}")
-    return to_device(arr, p.device).astype(p.dtype, copy=True)
+    with on_device_of(p.array):
+        return to_device(arr, p.device).astype(p.dtype, copy=True)
 
 
 def _check(cond: bool, msg: str) -> None:
