@@ -521,3 +521,35 @@ def test_new_constructors_take_the_tensors_dtype_and_device_as_in_torch():
         assert str(m.dtype) == str(t.dtype).replace("torch.", "")
         _same(m, t)
     assert mg.is_tensor(xm) and not mg.is_tensor(np.zeros(2))
+
+
+# ---- the same names on device 'cuda' (a real GPU, else the CuPy stand-in) -------------------------
+@pytest.mark.cuda
+def test_embedding_losses_and_loader_run_on_cuda_as_on_cpu():
+    w = _np((5, 3), seed=7)
+    idx = np.array([[0, 2, 2], [4, 0, 1]])
+    results = {}
+    for dev in ("cpu", "cuda"):
+        emb = nn.Embedding(5, 3, padding_idx=2, _weight=mg.tensor(w, dtype=mg.float64)).to(dev)
+        y = emb(mg.tensor(idx, device=dev))
+        target = mg.tensor(_np(y.shape, seed=1), dtype=mg.float64, device=dev)
+        loss = nn.MSELoss()(y, target) + nn.L1Loss()(y, target) + nn.BCEWithLogitsLoss()(y, target.sigmoid())
+        loss.backward()
+        ds = mdata.TensorDataset(mg.tensor(_np((6, 2)), device=dev), mg.arange(6, device=dev))
+        batches = [(xb.cpu().numpy(), yb.cpu().numpy()) for xb, yb in mdata.DataLoader(ds, batch_size=4)]
+        assert str(y.device).startswith(dev) and batches[0][0].shape == (4, 2)
+        results[dev] = (y.cpu().numpy(), loss.item(), emb.weight.grad.cpu().numpy(), batches)
+    np.testing.assert_allclose(results["cuda"][0], results["cpu"][0], rtol=1e-12)
+    np.testing.assert_allclose(results["cuda"][1], results["cpu"][1], rtol=1e-12)
+    np.testing.assert_allclose(results["cuda"][2], results["cpu"][2], rtol=1e-12, atol=1e-15)
+    for (a, b), (c, d) in zip(results["cuda"][3], results["cpu"][3]):
+        assert np.array_equal(a, c) and np.array_equal(b, d)
+
+
+@pytest.mark.cuda
+def test_cuda_legacy_constructors_make_tensors_on_the_gpu():
+    valid = mg.cuda.FloatTensor(4, 1).fill_(1.0)
+    assert valid.device.type == "cuda" and valid.dtype == mg.float32
+    assert isinstance(valid, mg.cuda.FloatTensor) and not isinstance(valid, mg.FloatTensor)
+    labels = mg.cuda.LongTensor(np.array([1, 2]))
+    assert labels.device.type == "cuda" and labels.cpu().tolist() == [1, 2]
