@@ -259,6 +259,15 @@ def test_signatures_of_the_explicit_functions_fit_cupys(cuda_standin):
         mine = inspect.signature(getattr(cp, name))
         real = _api.signature("cupy", name)
         assert list(mine.parameters) == list(real.parameters), name
+    # the ndarray methods written by hand (operators aside: their operand is positional)
+    for name, fn in vars(cp.ndarray).items():
+        if not inspect.isfunction(fn) or name in ("__init__",) or (name.startswith("__") and name not in (
+                "__array__", "__format__", "__getitem__", "__setitem__", "__dlpack__", "__float__")):
+            continue
+        real = _api.signature("cupy.ndarray", name)
+        mine = list(inspect.signature(fn).parameters)
+        if real is not None and mine != ["self", "args", "kwargs"]:  # those check each call
+            assert mine == list(real.parameters), name
 
 
 def test_minigans_float32_kernels_are_compiled_with_flush_to_zero():

@@ -108,7 +108,7 @@ class ndarray:
         return _wrap(self._a.T, self._dev)
 
     # ---- host transfers (explicit only) --------------------------------------------
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype=None):
         raise TypeError(
             "Implicit conversion to a NumPy array is not allowed. Please use `.get()` to "
             "construct a NumPy array explicitly."
@@ -168,8 +168,8 @@ class ndarray:
     def __str__(self):
         return str(self._a)
 
-    def __format__(self, spec):
-        return format(self._a.item() if self._a.ndim == 0 else self._a, spec)
+    def __format__(self, format_spec):
+        return format(self._a.item() if self._a.ndim == 0 else self._a, format_spec)
 
     def __dlpack_device__(self):
         return (2, self._dev)  # kDLCUDA
