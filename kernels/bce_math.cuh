@@ -3,6 +3,13 @@
 // Every function is __host__ __device__ inline so the exact same code runs in the CUDA
 // kernels and, compiled by a plain C++ compiler, in the host tests (tests/test_kernels.py).
 // float uses expf/log1pf, double uses exp/log1p; nothing here relies on fast-math.
+//
+// Flush-to-zero: CuPy compiles every kernel with -ftz=true (after minigan's options, so it
+// cannot be undone). On the device, float32 subnormals (|v| < 2^-126 ~ 1.18e-38) read as 0
+// and float32 results or intermediates that small become 0: log_sigmoid(-100) is 0, not
+// -3.8e-44, and exp_(-|x|) is 0 for |x| > ~87.3. double is not flushed. The host tests
+// (tests/test_kernels.py) keep subnormals; the CuPy stand-in (tests/cupy_standin) runs these
+// kernels with the flush emulated.
 #ifndef MINIGAN_BCE_MATH_CUH
 #define MINIGAN_BCE_MATH_CUH
 

@@ -610,9 +610,9 @@ def test_kernel_sources_found_in_current_install():
         assert "extern \"C\" __global__" in kernel_source(cu)
 
 
+@pytest.mark.cuda  # CuPy, or the stand-in of tests/cupy_standin
 def test_kernel_wrappers_reject_numpy_arrays():
-    """The CuPy entry points name the problem when handed NumPy arrays (no GPU needed)."""
-    pytest.importorskip("cupy")
+    """The CuPy entry points name the problem when handed NumPy arrays."""
     from minigan.backend import kernels
 
     x = np.zeros(3, np.float32)
