@@ -4,7 +4,7 @@
     minigan demo [--out out/demo]           # the ring, default recipe, overwriting DIR
     minigan theory                          # D -> D* and V -> C(G) on 1-D Gaussians
     minigan dirac                           # the Dirac-GAN: simultaneous, alternating, R1
-    minigan figures DIR/metrics.jsonl       # redraw a run's dashboard
+    minigan figures DIR                     # redraw every figure of a run
     minigan info                            # versions, devices, BLAS and threads
 
 This module only parses arguments; the work is done by ``minigan.lab``.
@@ -169,9 +169,10 @@ def _parser() -> argparse.ArgumentParser:
     dirac.add_argument("--steps", type=_positive_int, default=200, help="gradient steps (default 200)")
     dirac.add_argument("--lr", type=_positive_float, default=0.1, help="step size h (default 0.1)")
     dirac.add_argument("--gamma", type=_positive_float, default=0.3, help="R1 weight (default 0.3)")
-    figures = sub.add_parser("figures", help="redraw the dashboard of a run's metrics.jsonl")
-    figures.add_argument("history", help="a run's metrics.jsonl (or an older history.json)")
-    figures.add_argument("--out", default=None, help="output folder (default: the history's folder)")
+    figures = sub.add_parser("figures", help="redraw every figure of a run (dashboard, D's surfaces, animation.gif, "
+                                            "the graph of a step, ...)")
+    figures.add_argument("history", metavar="RUN", help="a run's folder, or its metrics.jsonl (or history.json)")
+    figures.add_argument("--out", default=None, help="output folder (default: the run's folder)")
     sub.add_parser("info", help="versions, devices, BLAS and threads")
     return parser
 

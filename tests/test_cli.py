@@ -94,7 +94,7 @@ def test_train_writes_the_run_files_and_refuses_to_overwrite_them(tmp_path):
     proc = minigan("train", "ring", "--iterations", "40", "--out", out, *TINY, cwd=tmp_path, check=0)
     assert "modes:" in proc.stdout and "high quality" in proc.stdout
     for name in ("recipe.json", "checkpoint.npz", "metrics.jsonl", "summary.json", "samples.npy",
-                 "dashboard.png", "samples.png", "d_surface.png"):
+                 "dashboard.png", "samples.png", "surfaces.png", "animation.gif", "graph.png"):
         assert (out / name).stat().st_size > 0, f"train did not write {name}"
     assert np.load(out / "samples.npy").shape == (2500, 2)
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]

@@ -47,12 +47,15 @@ def test_cli_train_then_figures_redraws_the_dashboard(tmp_path):
     out = tmp_path / "grid"
     assert main(["train", "grid", "--iterations", "20", "--out", str(out),
                  "--no-progress", "--snapshots", "2", "--hidden", "32", "--layers", "2"]) == 0
-    for name in ("metrics.jsonl", "summary.json", "dashboard.png", "samples.png", "d_surface.png"):
+    for name in ("metrics.jsonl", "summary.json", "dashboard.png", "samples.png", "surfaces.png", "frames.npz",
+                 "animation.gif", "graph.png"):
         assert (out / name).stat().st_size > 0, f"train did not write {name}"
     (out / "dashboard.png").unlink()
     redrawn = tmp_path / "redrawn"
     assert main(["figures", str(out / "metrics.jsonl"), "--out", str(redrawn)]) == 0
     assert (redrawn / "dashboard.png").read_bytes()[:8] == PNG_MAGIC
+    assert main(["figures", str(out)]) == 0, "a run folder is accepted as well as its metrics.jsonl"
+    assert (out / "dashboard.png").read_bytes()[:8] == PNG_MAGIC
 
 
 def test_cli_reports_a_user_error_in_one_line_not_a_traceback(capsys, tmp_path):

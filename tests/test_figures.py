@@ -236,3 +236,19 @@ def test_digits_grid_finds_each_samples_nearest_training_image(tmp_path):
     idx, dist = figures._nearest(samples, train)
     assert idx.tolist() == [3, 7, 7] and np.allclose(dist, 0.08)
     assert_png(figures.digits_grid(samples, tmp_path / "d.png", real=train[:8], nearest_in=train), min_w=1000)
+
+
+def test_a_resumed_run_records_on_from_its_checkpoint(tmp_path):
+    from minigan.lab.recipes import default_recipe, make_trainer, train
+    from minigan.viz import run
+
+    trainer, schedulers = make_trainer(default_recipe("ring8", iterations=100, hidden=8, layers=1, batch_size=16))
+    rec = run.start_recording(str(tmp_path), trainer, 100, frames=5)
+    train(trainer, schedulers, 50, callback=rec)
+    assert rec.iterations == [0, 25, 50]
+    rec.save(run.frames_path(str(tmp_path)))
+    trainer.iteration = 40  # as if the checkpoint were older than the last frame
+    back = run.start_recording(str(tmp_path), trainer, 100, frames=5, resume=True)
+    assert back.iterations == [0, 25] and back.marks == {50, 75, 100}, (back.iterations, back.marks)
+    none = run.start_recording(str(tmp_path), make_trainer(default_recipe("gauss1d", iterations=5))[0], 5)
+    assert none is None, "1-D data get no 2-D frames"

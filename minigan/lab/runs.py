@@ -193,11 +193,18 @@ def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = F
     marks = set(np.linspace(0, recipe.iterations, snapshots + 1).astype(int).tolist()) if snapshots else set()
     if 0 in marks and trainer.iteration == 0:
         taken.append((0, trainer.sample(1000)))
+    recorder = None  # 2-D data: D's surface, G's samples and their forces over training (viz.run)
+    if figures:
+        from ..viz.run import frames_path, start_recording
+
+        recorder = start_recording(out, trainer, recipe.iterations, resume=resume)
 
     def save_all() -> None:
         trainer.save_checkpoint(ckpt)  # the trainer appends metrics.jsonl itself, line by line
         if taken:
             _save_snapshots(snap_path, taken)
+        if recorder is not None:
+            recorder.save(frames_path(out))
 
     start_it = trainer.iteration
     wall0, cpu0 = time.perf_counter(), time.process_time()
@@ -207,6 +214,8 @@ def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = F
             it = record["iteration"]
             if it in marks:
                 taken.append((it, tr.sample(1000)))
+            if recorder is not None:
+                recorder(tr, record)
             if caught:
                 raise Interrupted(caught[0])
 
@@ -238,20 +247,12 @@ def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = F
 def _draw(trainer, data, recipe: Recipe, out: str, taken, fake) -> list[str]:
     from .. import viz
 
-    title = f"{recipe.dataset}: {recipe.loss} loss, {trainer.iteration} iterations"
-    files = [viz.dashboard(trainer.history, os.path.join(out, "dashboard.png"), title=title,
-                           d_loss=trainer.d_loss)]
-    real = data.sample(N_SAMPLES, np.random.default_rng(recipe.seed + 12345))
+    # the dashboard, the saturation figure, for 2-D data the samples, D's surfaces with the
+    # force on G's samples, the modes over time and animation.gif, and the graph of a step
+    files = viz.draw_run(out)
     if isinstance(data, datasets.Digits):
-        files.append(viz.digits_grid(fake, os.path.join(out, "digits.png"), real=real))
-    elif data.dim == 2:
-        means = getattr(data, "means", None)
-        if taken:
-            files.append(viz.samples_over_time(taken, real, os.path.join(out, "samples.png"), means=means,
-                                               title=f"{recipe.dataset}: real data and G(z)"))
-        if trainer.d_loss == "bce":
-            files.append(viz.decision_surface(trainer.D, real[:1000], fake[:1000], os.path.join(out, "d_surface.png"),
-                                              title=f"D(x) after {trainer.iteration} iterations"))
+        real = data.sample(N_SAMPLES, np.random.default_rng(recipe.seed + 12345))
+        files.append(viz.digits_grid(fake, os.path.join(out, "digits.png"), real=real, nearest_in=data.data))
     return files
 
 
@@ -276,24 +277,12 @@ def print_summary(s: dict, log: Callable[[str], None] = print) -> None:
         log(f"wrote {f}")
 
 
-def redraw(history_path: str, out: str | None = None) -> list[str]:
-    """Draw the dashboard of a saved metrics.jsonl (or history.json) into ``out``
-    (default: its folder). The summary.json beside it, if any, says which D loss was used."""
+def redraw(path: str, out: str | None = None) -> list[str]:
+    """Draw every figure of the run in folder ``path`` (or the folder of the metrics.jsonl or
+    history.json ``path`` names) into ``out`` (default: the run's folder); see ``viz.draw_run``."""
     from .. import viz
-    from .recipes import LOSSES
 
-    if not os.path.exists(history_path):
-        raise FileNotFoundError(f"no such history file: {history_path}")
-    history = read_history(history_path)
-    folder = os.path.dirname(os.path.abspath(history_path))
-    summary_path = os.path.join(folder, "summary.json")
-    d_loss = "bce"
-    if os.path.exists(summary_path):
-        with open(summary_path, encoding="utf-8") as f:
-            s = json.load(f)
-        d_loss = LOSSES.get(s.get("loss"), (None, s.get("d_loss", "bce")))[1]
-    out = out or folder
-    os.makedirs(out, exist_ok=True)
-    title = f"{os.path.basename(folder)}: {len(history)} iterations"
-    return [viz.dashboard(history, os.path.join(out, "dashboard.png"), title=title, d_loss=d_loss)]
-
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no such run folder or history file: {path}")
+    folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+    return viz.draw_run(folder, out=out)
