@@ -386,3 +386,28 @@ def test_linear_with_no_input_features_works_as_in_pytorch():
     assert y.numpy().tolist() == tm(torch.zeros(4, 0)).tolist() == [[0.0] * 3] * 4
     y.sum().backward()
     assert x.grad.shape == (4, 0) and m.bias.grad.numpy().tolist() == [4.0, 4.0, 4.0]
+
+
+def test_load_state_dict_takes_dlpack_and_array_interface_producers():
+    class DLPackOnly:  # as a JAX or CuPy array looks to minigan: no numpy(), only DLPack
+        def __init__(self, a):
+            self._a = a
+
+        def __dlpack__(self, **kw):
+            return self._a.__dlpack__(**kw)
+
+        def __dlpack_device__(self):
+            return self._a.__dlpack_device__()
+
+    class ArrayOnly:
+        def __init__(self, a):
+            self._a = a
+
+        def __array__(self, dtype=None, copy=None):
+            return self._a
+
+    m = nn.Linear(2, 1)
+    w, b = np.array([[1.5, -2.0]], dtype=np.float64), np.array([0.25])
+    m.load_state_dict({"weight": DLPackOnly(w), "bias": ArrayOnly(b)})
+    assert m.weight.numpy().tolist() == [[1.5, -2.0]] and m.bias.numpy().tolist() == [0.25]
+    assert m.weight.dtype == np.float32  # cast to the parameter's dtype, as copy_ does

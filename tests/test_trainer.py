@@ -499,3 +499,17 @@ def test_readme_checkpoints_example_runs(tmp_path, monkeypatch):
     exec(compile(code, "README:checkpoints", "exec"), scope)
     assert scope["trainer"].iteration == 20
     assert len(History.from_jsonl(tmp_path / "run" / "metrics.jsonl")) == 20
+
+
+def test_resuming_an_sgd_checkpoint_into_adam_is_refused_naming_the_file(tmp_path):
+    t = make_trainer("sgd-momentum")
+    t.train(2)
+    t.save_checkpoint(tmp_path / "sgd.npz")
+    with pytest.raises(ValueError, match=r"load_checkpoint: '.*sgd.npz': Adam.load_state_dict: .*not one of Adam"):
+        _resume(tmp_path / "sgd.npz", "adam")
+    G, D = make_nets()
+    other = Trainer(G, D, optim.Adam(G.parameters()), optim.Adam(D.parameters()), Ring(), z_dim=Z_DIM)
+    with pytest.raises(ValueError, match="not one of Adam"):
+        other.load_checkpoint(tmp_path / "sgd.npz")
+    with pytest.raises(RuntimeError, match="part-way through a load_state_dict"):
+        other.step()  # G and D were loaded, the optimizers not: nothing to go on from

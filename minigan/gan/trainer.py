@@ -33,6 +33,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import weakref
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -513,11 +514,16 @@ class Trainer:
             self.history.to_jsonl(self.log_path)
             self._log_holds_history = True
         self._log = open(self.log_path, "a", encoding="utf-8", buffering=1)
+        weakref.finalize(self, self._log.close)  # closed when the trainer goes, if not before
 
     def _close_log(self) -> None:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+    def close(self) -> None:
+        """Close the history log (every record is already in it); the next step reopens it."""
+        self._close_log()
 
     def _sync_log(self) -> None:
         """Make the log hold ``history`` on disk (fsynced), before a checkpoint refers to it."""
@@ -646,8 +652,9 @@ class Trainer:
             ref["log"] = os.path.join(os.path.dirname(os.path.abspath(path)), ref["log"])
         try:
             self.load_state_dict(state)
-        except CheckpointError as e:
-            raise CheckpointError(f"Trainer.load_checkpoint: '{path}': {e}") from e
+        except (CheckpointError, ValueError, RuntimeError) as e:
+            # the same error, saying which file did not fit (another model or optimizer's)
+            raise type(e)(f"Trainer.load_checkpoint: '{path}': {e}") from e
         return self
 
     @classmethod
