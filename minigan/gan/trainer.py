@@ -68,9 +68,10 @@ _D_LOSS_FNS = {
 
 
 class TrainingDiverged(RuntimeError):
-    """A loss, a gradient or a parameter became NaN or infinite; the message names the
-    iteration and the quantity. A NaN loss or gradient is caught before the update that
-    would use it; the checkpoint on disk is never overwritten with non-finite values."""
+    """A loss, a gradient, a parameter, a buffer or an optimizer's state became NaN or
+    infinite; the message names the iteration and the first such quantity. The trainer is
+    then part-way through that iteration (``step`` and ``save_checkpoint`` refuse until a
+    checkpoint is loaded); the checkpoint on disk is never overwritten with non-finite values."""
 
 
 # ---- History -----------------------------------------------------------------------------
@@ -372,9 +373,9 @@ class Trainer:
         maximizes, without penalties: V(D, G) for bce, E f(x) - E f(G(z)) for wasserstein,
         -L_D for least-squares. g_logit_grad: mean per-sample |d loss_i / d logit_i| of the
         last G step. Gradient norms (L2, per parameter) are those of each player's last step.
-        Raises TrainingDiverged on a NaN or inf in a loss or a gradient (before the update
-        that would use it) or in a parameter or the optimizer's state after an update; no
-        checkpoint is written then. A step that raises (or is interrupted) leaves the trainer
+        Raises TrainingDiverged on a NaN or inf in a loss, a gradient, a parameter, a buffer
+        or the optimizer's state (the first to arise is named); no checkpoint is written
+        then. A step that raises (or is interrupted) leaves the trainer
         part-way through an iteration: ``step`` and ``save_checkpoint`` then refuse until a
         checkpoint is loaded.
         """
