@@ -113,7 +113,7 @@ MG = SimpleNamespace(
     amax=lambda x, dim, keepdim: mg.amax(x, dim=() if dim is None else dim, keepdim=keepdim),
     amin=lambda x, dim, keepdim: mg.amin(x, dim=() if dim is None else dim, keepdim=keepdim),
     const=lambda arr, like: mg.tensor(arr, dtype=like.dtype),
-    index=_mg_index,
+    index=_mg_index, rsub=mg.rsub,
 )
 
 
@@ -164,7 +164,7 @@ def _torch_namespace():
         amax=lambda x, dim, keepdim: torch.amax(x, dim=dims(x, dim), keepdim=keepdim),
         amin=lambda x, dim, keepdim: torch.amin(x, dim=dims(x, dim), keepdim=keepdim),
         const=lambda arr, like: torch.tensor(arr, dtype=like.dtype),
-        index=index,
+        index=index, rsub=torch.rsub,
     )
 
 
@@ -271,6 +271,37 @@ def _draw_clip_tensor(data):
 case("clip_tensor_bound", _draw_clip_tensor)(lambda L, a, lo: L.clip(a, lo, None))
 
 
+def _draw_clamp_two_bounds(data):
+    rng = draw_rng(data)
+    sx, slo, shi = draw_broadcast_shapes(data, 3)
+    lo, hi = uniform(rng, slo, -1.0, -0.3), uniform(rng, shi, 0.3, 1.0)
+    # x of the broadcast shape: PyTorch's clamp backward fails to reduce x's gradient otherwise
+    x = uniform(rng, np.broadcast_shapes(sx, slo, shi))
+    if lo.size + hi.size <= 16:
+        x = away_from(x, np.concatenate([np.unique(lo), np.unique(hi)]), 0.1)
+    return [x, lo, hi], {}
+
+
+case("clamp_tensor_both_bounds", _draw_clamp_two_bounds)(lambda L, a, lo, hi: a.clamp(lo, hi))
+case("add_alpha", _binary())(lambda L, a, b: a.add(b, alpha=-1.5))
+case("sub_alpha", _binary())(lambda L, a, b: a.sub(b, alpha=2))
+case("rsub", _binary())(lambda L, a, b: L.rsub(a, b, alpha=0.5))
+
+
+def _draw_rounded(data):
+    """a = b (k + u) with u in [0.1, 0.9]: a / b is never near an integer (the jumps)."""
+    rng = draw_rng(data)
+    shape = draw_shape(data)
+    b = nonzero(rng, shape, 0.5, 2.0)
+    return [b * (rng.integers(-2, 3, size=shape) + rng.uniform(0.1, 0.9, size=shape)), b], {}
+
+
+case("remainder", _draw_rounded)(lambda L, a, b: a.remainder(b))
+case("operator_mod", _draw_rounded)(lambda L, a, b: a % b + (b * b + 10.0) % 3.0)
+case("div_rounding_modes", _draw_rounded)(
+    lambda L, a, b: a.div(b, rounding_mode="floor") * a + a.div(b, rounding_mode="trunc") * b)
+
+
 # matmul: every rank combination, batch dims broadcasting
 def _draw_matmul(data):
     rng = draw_rng(data)
@@ -321,6 +352,34 @@ case("max", _draw_reduce(distinct))(lambda L, a, axis, keep: L.amax(a, axis, kee
 case("min", _draw_reduce(distinct))(lambda L, a, axis, keep: L.amin(a, axis, keep))
 case("var", _draw_reduce(min_count=2))(lambda L, a, axis, keep: a.var(dim=axis, keepdim=keep))
 case("std", _draw_reduce(min_count=2))(lambda L, a, axis, keep: a.std(dim=axis, keepdim=keep))
+case("std_unbiased_false", _draw_reduce(min_count=1))(
+    lambda L, a, axis, keep: a.std(axis, False, keep) if axis is not None else a.std(False))
+
+
+def _draw_max_dim(data):
+    rng = draw_rng(data)
+    shape = draw_shape(data, 0, 3)
+    dim = data.draw(st.integers(-max(len(shape), 1), max(len(shape), 1) - 1), label="dim")
+    return [distinct(rng, shape)], {"dim": dim, "keep": data.draw(st.booleans(), label="keepdim")}
+
+
+case("max_dim_values", _draw_max_dim)(lambda L, a, dim, keep: a.max(dim, keep)[0])
+case("min_dim_values", _draw_max_dim)(lambda L, a, dim, keep: a.min(dim=dim, keepdim=keep).values)
+
+
+def _draw_norm(data):
+    rng = draw_rng(data)
+    shape = draw_shape(data, 1, 3)
+    p = data.draw(st.sampled_from([1, 2, 3, 1.5, float("inf"), "fro"]), label="p")
+    dim = draw_axis(data, len(shape))
+    if p != "fro" and isinstance(dim, tuple) and len(dim) > 1 and len(shape) > 2:
+        dim = dim[:1]
+    x = distinct(rng, shape) if p == float("inf") else nonzero(rng, shape)
+    return [x], {"p": p, "dim": dim, "keep": data.draw(st.booleans(), label="keepdim")}
+
+
+case("norm", _draw_norm)(lambda L, a, p, dim, keep: a.norm(p, dim, keep))
+case(".t()", _unary(min_dims=1))(lambda L, a: a.t() if a.ndim <= 2 else a)
 case("var_biased", _draw_reduce(min_count=1))(
     lambda L, a, axis, keep: a.var(dim=axis, keepdim=keep, correction=0))
 
@@ -507,6 +566,7 @@ case("relu", _unary(kinks=(0.0,)))(lambda L, a: L.F.relu(a))
 case("leaky_relu", _unary(kinks=(0.0,)))(lambda L, a: L.F.leaky_relu(a, 0.2))
 case("sigmoid", _unary(-6.0, 6.0))(lambda L, a: L.sigmoid(a))
 case("tanh", _unary())(lambda L, a: L.tanh(a))
+case("softplus_threshold", _unary(-4.0, 4.0, kinks=(1.5,)))(lambda L, a: L.F.softplus(a, beta=2.0, threshold=3.0))
 for _beta in (1.0, 0.5, 3.0):
     case(f"softplus_beta_{_beta}", _unary(-4.0, 4.0))(lambda L, a, b=_beta: L.F.softplus(a, beta=b))
 case("log_sigmoid", _unary(-8.0, 8.0))(lambda L, a: L.F.logsigmoid(a))
