@@ -7,7 +7,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..tensor import Tensor, _apply
 from ._util import Op
-from .arith import exp, minimum, where
+from .arith import exp, where
 
 
 def sigmoid_array(x):
@@ -235,8 +235,9 @@ class Elu(Op):
         alpha = out._ctx
         # d elu/dx = 1 for x > 0 (and at NaN, as PyTorch), alpha e^x otherwise: exp(min(x, 0))
         # itself, not out + alpha, which cancels to 0 for x < -17 in float32
+        # (at x = 0 exactly: alpha, with second derivative 0, as PyTorch)
         neg = a.array <= 0
-        return where(neg, g * (exp(minimum(a, 0.0)) * alpha), g)
+        return where(neg, g * (exp(where(a.array < 0, a, 0.0)) * alpha), g)
 
 
 def relu(x: Tensor) -> Tensor:

@@ -418,8 +418,10 @@ def sub(input, other, *, alpha=1) -> Tensor:
 
 def rsub(input, other, *, alpha=1) -> Tensor:
     """other - alpha * input (torch.rsub)."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"rsub(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     _check_no_bool(input, other)
-    a, b = promote("rsub", input, other)
+    a, b = promote("rsub", input, other, numbers_ok=False)
     return _apply(Sub, None, b, _scaled("rsub", a, a, alpha))
 
 
@@ -450,7 +452,7 @@ def floor_divide(input, other) -> Tensor:
 
 def remainder(input, other) -> Tensor:
     """input % other with the sign of other, as Python's % (torch.remainder)."""
-    a, b = promote("remainder", input, other)
+    a, b = promote("remainder", input, other, numbers_ok=False)
     return _apply(Remainder, None, a, b)
 
 
@@ -470,7 +472,7 @@ def pow(input, exponent) -> Tensor:
         if dt.kind != "f":
             input = cast(input, result_type(input, exponent))
         return _apply(PowScalar, exponent, input)
-    a, b = promote("pow", input, exponent)
+    a, b = promote("pow", input, exponent, numbers_ok=False)
     return _apply(Pow, None, a, b)
 
 

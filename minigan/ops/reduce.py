@@ -245,7 +245,7 @@ def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 
 def _extremum(name, input, dim, keepdim, axis, keepdims, binary, whole, result):
-    if isinstance(dim, Tensor):  # max(a, b): the elementwise maximum
+    if isinstance(dim, Tensor) and isinstance(input, Tensor):  # max(a, b): the elementwise maximum
         return binary(input, dim)
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
