@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: test demo bench lint clean
+.PHONY: test demo gallery bench lint clean
 
 # The MLPs here are small: a multi-threaded BLAS spends more time waking threads than
 # multiplying (a demo step measured 36x slower with 2 OpenBLAS threads than with 1 on a
@@ -29,6 +29,13 @@ test: $(VENV)/.test-installed
 
 demo: $(VENV)/.demo-installed
 	$(PY) examples/demo.py --out out/demo
+	@echo "the ring's figures are in out/demo: dashboard.png surfaces.png samples.png modes.png saturation.png graph.png animation.gif"
+
+# the README's gallery: the demo, Figure 1, the studies, then small copies in docs/gallery
+gallery: demo
+	$(PY) examples/goodfellow_figure1.py --out out/figure1
+	$(PY) examples/study_figures.py --out out/studies
+	$(PY) docs/gallery/update.py
 
 bench: $(VENV)/.test-installed
 	$(PY) benchmarks/step.py

@@ -12,8 +12,10 @@ histogram), the grid-histogram KL/JS, mean D(x) and D(G(z)), V(D, G) next to -lo
 the time. The numbers for ten seeds are in benchmarks/results/mode_coverage.md.
 
 What it writes into --out (overwriting an earlier demo): recipe.json, checkpoint.npz,
-metrics.jsonl (every iteration's record), summary.json, samples.npy, dashboard.png,
-samples.png (real vs generated over training) and d_surface.png (D's decision surface).
+metrics.jsonl (every iteration's record), summary.json, samples.npy, frames.npz, and the
+figures (minigan.viz.draw_run): dashboard.png, saturation.png, samples.png (G's samples
+under the real data), surfaces.png (D's surface with the force -dL_G/dx on G's samples,
+beside D*), modes.png, animation.gif and graph.png (the computational graph of a step).
 
     python examples/demo.py --out out/demo          # what `make demo` runs
 """

@@ -374,8 +374,14 @@ def vanishing_gradients_figure(d_fake: np.ndarray, measured: dict[str, np.ndarra
     cmaps = ["Purples", "Oranges", "Greys"]
     for (name, (df, gl)), cmap in zip((training or {}).items(), cmaps):
         df, gl = np.asarray(df, np.float64), np.asarray(gl, np.float64)
-        ax.scatter(df, gl, c=np.arange(len(df)), cmap=cmap, s=5, alpha=0.6, zorder=2, linewidths=0)
+        ax.scatter(df, gl, c=np.arange(len(df)), cmap=cmap, s=9, alpha=0.7, zorder=4, linewidths=0,
+                   vmin=-0.3 * len(df))  # the first iterations light, not white
         ax.scatter([], [], color=_cmap(cmap)(0.75), s=12, label=f"{name}: each iteration of training (dark = late)")
+        lo, hi = np.nanpercentile(df, [1, 99])
+        ax.annotate(f"{name}:\nD(G(z)) in [{lo:.2f}, {hi:.2f}] for 98% of iterations",
+                    (float(np.nanmedian(df)), float(np.nanmedian(gl))), xytext=(0.40, 0.74),
+                    textcoords="axes fraction", fontsize=8, color=_cmap(cmap)(0.9),
+                    arrowprops={"arrowstyle": "->", "color": _cmap(cmap)(0.9), "lw": 0.8})
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("D(G(z))   (← D confidently rejects the fake)")
