@@ -115,7 +115,7 @@ def gradgradcheck(fn, inputs, grad_outputs=None, eps: float = 1e-6, atol: float 
     rng = np.random.default_rng(1)
     if grad_outputs is None:
         grad_outputs = tuple(
-            Tensor(to_device(rng.standard_normal(out.shape).astype(out.dtype), out.device), requires_grad=True)
+            Tensor._wrap(to_device(rng.standard_normal(out.shape).astype(out.dtype), out.device)).requires_grad_(True)
             for out in outs
         )
     grad_outputs = _as_tuple(grad_outputs)

@@ -30,7 +30,7 @@ _UNWRITTEN = (0, 0)  # the write counter of a storage never written nor shared (
 _next_seq = itertools.count().__next__
 _new = object.__new__
 _FLOAT_KINDS = "fc"
-_PY_DATA = (list, tuple, int, float, bool)
+_LEGACY_DATA = (list, tuple, int, float, bool, np.ndarray)
 _SWAP_LAST = {n: tuple(range(n - 2)) + (n - 1, n - 2) for n in range(2, 8)}
 
 
@@ -54,8 +54,9 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data=(), *size, requires_grad: bool = False):
-        if size or (isinstance(data, _PY_DATA) and not isinstance(data, np.generic)):
-            # PyTorch's legacy forms: Tensor(2, 3) (zeros here), Tensor([1, 2]) (float32), Tensor()
+        if type(self) is Tensor and (size or (isinstance(data, _LEGACY_DATA) and not isinstance(data, np.generic))):
+            # PyTorch's legacy constructor: Tensor(2, 3) (zeros here), Tensor() and float32 from
+            # lists and NumPy arrays (a float32 array is shared); inside minigan use Tensor._wrap
             from .tensor_types import legacy_array
 
             data = legacy_array((data, *size))
@@ -483,7 +484,7 @@ class Tensor:
         """Copy ``src`` (broadcast to this shape, cast to this dtype and device) in place;
         the gradient flows to ``src``."""
         if not isinstance(src, Tensor):
-            src = Tensor(src if hasattr(src, "shape") else np.asarray(src))  # numbers are values, not sizes
+            src = Tensor._wrap(src if backend.get_array_module(src) is not np else np.asarray(src))
         try:
             np.broadcast_shapes(src.shape, self.shape)
         except ValueError:

@@ -5,7 +5,8 @@
     valid = Tensor(imgs.size(0), 1).fill_(1.0)
 
 Sizes give a tensor of that shape, filled with zeros (PyTorch leaves the memory
-uninitialised); data (lists, NumPy arrays) is copied and cast to the type's dtype.
+uninitialised); data (lists, NumPy arrays) is cast to the type's dtype (``mg.Tensor``:
+float32), copied unless a NumPy array has that dtype already.
 ``isinstance(t, mg.FloatTensor)`` is true for float32 tensors on the CPU, as in PyTorch.
 """
 from __future__ import annotations
@@ -51,7 +52,7 @@ def legacy_array(args: tuple, dtype=np.float32) -> np.ndarray:
         raise ValueError(f"new(): could not make a tensor from the data: {exc}") from None
     if arr.dtype == object or arr.dtype.kind in "USV":
         raise TypeError(f"new(): could not make a tensor from {type(data).__name__} (are its elements numbers?)")
-    return arr.astype(dtype)
+    return arr.astype(dtype, copy=False)  # an array of the dtype already is shared, as in PyTorch
 
 
 class _LegacyType(type):

@@ -315,11 +315,11 @@ class BatchNorm1d(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if track_running_stats:
-            self.register_buffer("running_mean", Tensor(_empty(c, dtype, device)))
-            self.register_buffer("running_var", Tensor(_empty(c, dtype, device, fill=1.0)))
+            self.register_buffer("running_mean", Tensor._wrap(_empty(c, dtype, device)))
+            self.register_buffer("running_var", Tensor._wrap(_empty(c, dtype, device, fill=1.0)))
             nbt = to_device(np.zeros((), dtype=np.int64),
                             default_device() if device is None else parse_device(device))
-            self.register_buffer("num_batches_tracked", Tensor(nbt))
+            self.register_buffer("num_batches_tracked", Tensor._wrap(nbt))
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
