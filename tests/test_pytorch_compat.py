@@ -298,7 +298,8 @@ def test_grad_accepts_only_inputs_and_materializes_unused_grads():
 @pytest.mark.parametrize("expr", ["Tensor(2, 3)", "Tensor()", "Tensor([1, 2])", "Tensor((2, 3))", "Tensor(3)",
                                   "FloatTensor(2, 1)", "FloatTensor([[1, 2]])", "DoubleTensor([1, 2])",
                                   "LongTensor([1.5, 2.7])", "FloatTensor(np.arange(3))", "Tensor([[1.5], [2]])",
-                                  "DoubleTensor(np.array([1.5, 2], dtype=np.float32))", "BoolTensor([1, 0])"])
+                                  "DoubleTensor(np.array([1.5, 2], dtype=np.float32))", "BoolTensor([1, 0])",
+                                  "Tensor(np.arange(3))", "Tensor(np.array([0.1, 0.2]))", "Tensor(np.array([True]))"])
 def test_legacy_constructors_give_torch_shapes_and_dtypes(expr):
     m = eval(expr, {"np": np, **{k: getattr(mg, k) for k in dir(mg)}})
     t = eval(expr, {"np": np, **{k: getattr(torch, k) for k in dir(torch)}})
@@ -306,6 +307,17 @@ def test_legacy_constructors_give_torch_shapes_and_dtypes(expr):
     assert str(m.dtype) == str(t.dtype).replace("torch.", "")
     if "[" in expr or "np." in expr or "((" in expr:  # data, not sizes (sizes: uninitialised in torch)
         _same(m.double(), t.double())
+
+
+def test_tensor_of_a_float32_array_shares_it_as_in_torch():
+    a = np.zeros(2, dtype=np.float32)
+    mg.Tensor(a).fill_(3.0)
+    b = np.zeros(2, dtype=np.float32)
+    torch.Tensor(b).fill_(3.0)
+    assert a.tolist() == b.tolist() == [3.0, 3.0]
+    c = np.zeros(2)
+    mg.Tensor(c).fill_(3.0)
+    assert c.tolist() == [0.0, 0.0], "a float64 array is cast, so copied"
 
 
 def test_legacy_constructor_by_size_is_zero_filled_and_fillable():
@@ -521,6 +533,16 @@ def test_new_constructors_take_the_tensors_dtype_and_device_as_in_torch():
         assert str(m.dtype) == str(t.dtype).replace("torch.", "")
         _same(m, t)
     assert mg.is_tensor(xm) and not mg.is_tensor(np.zeros(2))
+
+
+def test_tensor_methods_and_top_level_names_for_repeat_split_chunk_contiguous():
+    xm, xt = _pair(_np((2, 4)))
+    _same(xm.repeat(1, 2), xt.repeat(1, 2))
+    for a, b in zip(mg.split(xm, 3, 1), torch.split(xt, 3, 1)):
+        _same(a, b)
+    for a, b in zip(xm.chunk(2), xt.chunk(2)):
+        _same(a, b)
+    _same(xm.t().contiguous(), xt.t().contiguous())
 
 
 # ---- the same names on device 'cuda' (a real GPU, else the CuPy stand-in) -------------------------

@@ -38,11 +38,14 @@ from .shape import (
     ToCopy,
     broadcast_to,
     cat,
+    chunk,
     expand,
     flatten,
     index,
     permute,
+    repeat,
     reshape,
+    split,
     squeeze,
     stack,
     transpose,
@@ -56,7 +59,7 @@ __all__ = [
     "log_sigmoid", "loss", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
     "permute", "pow", "reduce", "relu", "reshape", "shape", "sigmoid", "softplus", "sqrt",
     "squeeze", "stack", "std", "sub", "sum", "tanh", "ToCopy", "transpose", "unsqueeze", "var",
-    "where",
+    "where", "chunk", "repeat", "split",
 ]
 
 
@@ -136,6 +139,8 @@ def _attach() -> None:
         setattr(T, name, globals()[name])
     T.divide, T.multiply, T.subtract = div, mul, sub
     T.view = reshape
+    T.repeat, T.split, T.chunk = repeat, split, chunk
+    T.contiguous = lambda self, memory_format=None: self  # NumPy/CuPy arrays need no layout change here
     T.swapaxes = transpose
     T.t = _t
     T.type = _type
