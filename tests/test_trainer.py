@@ -513,3 +513,26 @@ def test_resuming_an_sgd_checkpoint_into_adam_is_refused_naming_the_file(tmp_pat
         other.load_checkpoint(tmp_path / "sgd.npz")
     with pytest.raises(RuntimeError, match="part-way through a load_state_dict"):
         other.step()  # G and D were loaded, the optimizers not: nothing to go on from
+
+
+def test_a_trainer_with_batchnorm_resumes_from_its_own_checkpoint(tmp_path):
+    # num_batches_tracked is 0-d: it used to come back with shape (1,) and refuse to load
+    def nets():
+        mg.manual_seed(0)
+        return nn.mlp([Z_DIM, HIDDEN, X_DIM], batch_norm=True), nn.mlp([X_DIM, HIDDEN, 1])
+
+    def trainer(**kw):
+        G, D = nets()
+        return Trainer(G, D, optim.Adam(G.parameters()), optim.Adam(D.parameters()), Ring(), z_dim=Z_DIM,
+                       batch_size=M, noise_sampler=gaussian_noise, **kw)
+
+    a = trainer()
+    a.train(3)
+    a.save_checkpoint(tmp_path / "bn.npz")
+    a.train(2)
+    b = trainer()
+    b.load_checkpoint(tmp_path / "bn.npz")
+    b.train(2)
+    assert b.G.state_dict()["1.num_batches_tracked"].shape == ()
+    for k, v in a.G.state_dict().items():
+        assert np.array_equal(v.numpy(), b.G.state_dict()[k].numpy()), k

@@ -570,7 +570,7 @@ class Trainer:
         problem = _not_trainer_state(state)
         if problem:
             raise ValueError(f"Trainer.load_state_dict: {problem}")
-        history, log = self._read_history(state.get("history", []), int(state["iteration"]))
+        history, log, end = self._read_history(state.get("history", []), int(state["iteration"]))
         self._partial = "a load_state_dict"  # until everything below is in
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
@@ -587,22 +587,22 @@ class Trainer:
         self._log_holds_history = False
         if log is not None and os.path.abspath(self.log_path) == log:
             # drop what a run that went on past this checkpoint (and crashed) wrote after it
-            _, end = _read_jsonl(log, len(history))
             if os.path.getsize(log) > end:
                 os.truncate(log, end)
             self._log_holds_history = True
         self._partial = None
 
     @staticmethod
-    def _read_history(ref, iteration: int) -> tuple[list[dict], str | None]:
-        """(records, the log's absolute path or None) for a state's "history" entry."""
+    def _read_history(ref, iteration: int) -> tuple[list[dict], str | None, int]:
+        """(records, the log's absolute path or None, the byte offset where the records end
+        in the log) for a state's "history" entry."""
         if isinstance(ref, list):  # checkpoints of minigan 0.1 held the records inline
-            return ref, None
+            return ref, None, 0
         if "records" in ref:
-            return list(ref["records"]), None
+            return list(ref["records"]), None, 0
         log, n = os.path.abspath(ref["log"]), int(ref["length"])
         try:
-            records, _ = _read_jsonl(log, n)
+            records, end = _read_jsonl(log, n)
         except (OSError, ValueError) as e:
             raise CheckpointError(f"could not read the history log '{log}': {e}") from e
         if len(records) < n:
@@ -615,7 +615,7 @@ class Trainer:
                 f"the history log '{log}' does not belong to this checkpoint: its record {n} is "
                 f"of iteration {records[-1].get('iteration')}, the checkpoint of iteration {iteration}"
             )
-        return records, log
+        return records, log, end
 
     def save_checkpoint(self, path: str | os.PathLike) -> None:
         """Write ``state_dict()`` to ``path`` with mg.save (atomic: a crash leaves the old
