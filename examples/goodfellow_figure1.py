@@ -65,9 +65,9 @@ def main(argv=None) -> dict:
     # start G off the data, as the paper's panel (a): p_g = about N(-1.2, 0.4^2)
     z = mg.randn(4096, 1)
     with mg.no_grad():
-        out = G(z).numpy()
+        out = G(z).cpu().numpy()
         G[-1].weight.array[...] *= 0.4 / out.std()
-        G[-1].bias.array[...] += -1.2 - G(z).numpy().mean()
+        G[-1].bias.array[...] += -1.2 - G(z).cpu().numpy().mean()
 
     def measure(label):
         return measure_1d(G, D, data, iteration=trainer.iteration, label=label, lim=(-3.0, 3.0),

@@ -73,8 +73,8 @@ def converged_1d(iterations: int = 3000, seed: int = 0, mu: float = 2.0, sigma: 
     schedulers = [LambdaLR(opt_g, factor), LambdaLR(opt_d, factor)]
     trainer = Trainer(g, d, opt_g, opt_d, data, z_dim=1, batch_size=256, seed=seed)
     trainer.train(iterations, callback=lambda tr, rec: [s.step() for s in schedulers])
-    a = float(np.asarray(g.weight.numpy()).reshape(-1)[0])
-    b = float(np.asarray(g.bias.numpy()).reshape(-1)[0])
+    a = float(np.asarray(g.weight.cpu().numpy()).reshape(-1)[0])
+    b = float(np.asarray(g.bias.cpu().numpy()).reshape(-1)[0])
     x, dx = theory.grid_1d(mu - 8 * sigma, mu + 8 * sigma, 4001)
     jsd = theory.jsd(data.density(x), datasets.Gaussian1D(b, max(abs(a), 1e-6)).density(x), dx)
     near = np.linspace(mu - 2 * sigma, mu + 2 * sigma, 401)

@@ -319,11 +319,11 @@ def digits_classifier(seed: int = 0, steps: int = 400):
 
     def features(points) -> np.ndarray:
         with no_grad():
-            return np.asarray(leaky_relu(body(tensor(np.asarray(points, np.float32))), 0.2).numpy(), np.float64)
+            return np.asarray(leaky_relu(body(tensor(np.asarray(points, np.float32))), 0.2).cpu().numpy(), np.float64)
 
     def classify(points) -> np.ndarray:
         with no_grad():
-            out = head(tensor(features(points).astype(np.float32))).numpy()
+            out = head(tensor(features(points).astype(np.float32))).cpu().numpy()
         return np.asarray(out).argmax(1)
 
     _CLASSIFIERS[key] = (features, classify)

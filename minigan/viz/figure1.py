@@ -67,8 +67,8 @@ def measure_1d(generator, discriminator, data, *, iteration: int, label: str = "
         z = rng.uniform(-1.0, 1.0, (n_samples, 1))
         zl = (2 * u - 1)[:, None]
     with no_grad():
-        fake = np.asarray(generator(tensor(z.astype(np.float32))).numpy(), np.float64).reshape(-1)
-        gz = np.asarray(generator(tensor(zl.astype(np.float32))).numpy(), np.float64).reshape(-1)
+        fake = np.asarray(generator(tensor(z.astype(np.float32))).cpu().numpy(), np.float64).reshape(-1)
+        gz = np.asarray(generator(tensor(zl.astype(np.float32))).cpu().numpy(), np.float64).reshape(-1)
     p_data = data.density(x)
     p_g = theory.kde(fake, x)
     d = metrics.probabilities_on(discriminator, x)

@@ -29,7 +29,7 @@ def dirac_field(theta: np.ndarray, psi: np.ndarray) -> tuple[np.ndarray, np.ndar
     ps = tensor(np.asarray(psi, np.float64), dtype=float64, requires_grad=True)
     value = (log_sigmoid(-(ps * th)) - math.log(2.0)).sum()
     g_th, g_ps = grad(value, (th, ps))
-    return -g_th.numpy(), g_ps.numpy()
+    return -g_th.cpu().numpy(), g_ps.cpu().numpy()
 
 
 def dirac_figure(paths: dict[str, np.ndarray], path: str | os.PathLike,
