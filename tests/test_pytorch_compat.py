@@ -4,6 +4,7 @@ Embedding, set_num_threads, the module layout, and argument errors in PyTorch's 
 from __future__ import annotations
 
 import importlib
+import re
 import warnings
 
 import numpy as np
@@ -575,3 +576,24 @@ def test_cuda_legacy_constructors_make_tensors_on_the_gpu():
     assert isinstance(valid, mg.cuda.FloatTensor) and not isinstance(valid, mg.FloatTensor)
     labels = mg.cuda.LongTensor(np.array([1, 2]))
     assert labels.device.type == "cuda" and labels.cpu().tolist() == [1, 2]
+
+
+@pytest.mark.parametrize("make", ["nn.Embedding(-1, 2)", "nn.Linear(-1, 2)", "nn.Embedding(3, 2.5)",
+                                  "nn.Flatten()(lib.tensor(1.0))", "nn.Flatten(3)(lib.zeros(2, 2))",
+                                  "nn.Unflatten(5, (2,))(lib.zeros(2, 2))", "nn.ModuleList(5)",
+                                  "lib.zeros(4).chunk(0)", "lib.zeros(2, 2).repeat(2)"])
+def test_bad_layer_arguments_raise_the_error_torch_raises(make):
+    def error(lib):
+        with pytest.raises(Exception) as info:
+            eval(make, {"nn": lib.nn, "lib": lib})
+        return info.value
+
+    ours, theirs = error(mg), error(torch)
+    assert type(ours) is type(theirs), f"{make}: minigan raised {ours!r}, PyTorch {theirs!r}"
+    head = re.split(r"[:(]", str(theirs))[0].strip()
+    assert str(ours).startswith(head), f"{make}: minigan says {ours}, PyTorch says {theirs}"
+
+
+def test_split_of_a_float_size_names_the_argument():
+    with pytest.raises(TypeError, match="split_size_or_sections must be an int or a list of ints, not float"):
+        mg.zeros(4).split(2.5)

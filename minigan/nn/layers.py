@@ -35,6 +35,12 @@ __all__ = [
 
 def _empty(shape: tuple, dtype, device, fill: float = 0.0) -> np.ndarray:
     """An array of ``fill`` (zeros), made on the host and copied to ``device``."""
+    for i, n in enumerate(shape):
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"empty(): argument 'size' must be a tuple of ints, but found element of type "
+                            f"{type(n).__name__} at pos {i}")
+        if n < 0:
+            raise RuntimeError(f"Trying to create tensor with negative dimension {n}: {[int(d) for d in shape]}")
     dev = default_device() if device is None else parse_device(device)
     return to_device(np.full(shape, fill, dtype=np.float32 if dtype is None else np.dtype(dtype)), dev)
 
@@ -101,6 +107,10 @@ class Flatten(Module):
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):
             raise not_tensor_error("flatten", "input", 1, x)
+        nd = max(x.ndim, 1)
+        if not -nd <= self.start_dim < x.ndim:  # a 0-d tensor has no dimension 1 to start from
+            raise IndexError(f"Dimension out of range (expected to be in range of [{-nd}, {nd - 1}], "
+                             f"but got {self.start_dim})")
         return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
@@ -155,8 +165,8 @@ class Embedding(Module):
                  sparse: bool = False, _weight: Tensor | None = None, _freeze: bool = False,
                  device=None, dtype=None) -> None:
         super().__init__()
-        self.num_embeddings = int(num_embeddings)
-        self.embedding_dim = int(embedding_dim)
+        self.num_embeddings = num_embeddings
+        self.embedding_dim = embedding_dim
         if padding_idx is not None:
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
                 raise ValueError(f"Padding_idx must be within num_embeddings: padding_idx={padding_idx} "

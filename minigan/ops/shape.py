@@ -398,11 +398,15 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
         if step <= 0 and n:
             raise RuntimeError(f"split expects split_size be non-negative, but got split_size={step}")
         sizes = [min(step, n - i) for i in range(0, n, step)] if n else [0]
-    else:
+    elif isinstance(split_size_or_sections, (list, tuple)) and all(
+            isinstance(s, (int, np.integer)) for s in split_size_or_sections):
         sizes = [int(s) for s in split_size_or_sections]
         if sum(sizes) != n or any(s < 0 for s in sizes):
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's "
                                f"size at dimension {dim}), but got split_sizes={sizes}")
+    else:
+        raise TypeError(f"split(): split_size_or_sections must be an int or a list of ints, "
+                        f"not {type(split_size_or_sections).__name__}")
     lead = (slice(None),) * d
     starts = np.cumsum([0, *sizes[:-1]]).tolist()
     return tuple(index(x, (*lead, slice(a, a + s))) for a, s in zip(starts, sizes))
