@@ -34,7 +34,9 @@ demo: $(VENV)/.demo-installed
 # the README's gallery: the demo, Figure 1, the studies, then small copies in docs/gallery
 gallery: demo
 	$(PY) examples/goodfellow_figure1.py --out out/figure1
-	$(PY) examples/study_figures.py --out out/studies
+	$(PY) examples/non_convergence.py --out out/non_convergence
+	$(PY) examples/k_sweep.py --out out/k_sweep
+	$(PY) examples/kl_direction.py --out out/kl_direction
 	$(PY) docs/gallery/update.py
 
 bench: $(VENV)/.test-installed

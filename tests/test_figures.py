@@ -252,3 +252,21 @@ def test_a_resumed_run_records_on_from_its_checkpoint(tmp_path):
     assert back.iterations == [0, 25] and back.marks == {50, 75, 100}, (back.iterations, back.marks)
     none = run.start_recording(str(tmp_path), make_trainer(default_recipe("gauss1d", iterations=5))[0], 5)
     assert none is None, "1-D data get no 2-D frames"
+
+
+def test_gallery_copies_are_small_pngs(ring_run, tmp_path):
+    import importlib.util
+
+    from minigan.viz import figures
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("gallery_update", root / "docs" / "gallery" / "update.py")
+    update = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(update)
+    _, _, history, _ = ring_run
+    big = figures.dashboard(history, tmp_path / "dashboard.png")
+    size = update.shrink(Path(big), tmp_path / "small.png")
+    w, _ = png_size(tmp_path / "small.png")
+    assert w <= update.MAX_WIDTH and size < Path(big).stat().st_size, (w, size)
+    for name in update.SOURCES:  # the README shows each of them
+        assert f"docs/gallery/{name}" in (root / "README.md").read_text(encoding="utf-8"), name

@@ -25,9 +25,9 @@ SOURCES = {
     "05_dashboard.png": "out/demo/dashboard.png",
     "06_saturation.png": "out/demo/saturation.png",
     "07_graph.png": "out/demo/graph.png",
-    "08_dirac.png": "out/studies/dirac.png",
-    "09_k_sweep.png": "out/studies/k_sweep.png",
-    "10_kl.png": "out/studies/kl.png",
+    "08_dirac.png": "out/non_convergence/non_convergence.png",
+    "09_k_sweep.png": "out/k_sweep/k_sweep.png",
+    "10_kl.png": "out/kl_direction/kl_direction.png",
     "11_animation.gif": "out/demo/frames.npz",
 }
 MAX_WIDTH = 1100

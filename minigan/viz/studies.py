@@ -69,12 +69,19 @@ def dirac_figure(paths: dict[str, np.ndarray], path: str | os.PathLike,
 
 # ---- Algorithm 1's k -------------------------------------------------------------------------
 def k_sweep_figure(runs: dict[int, dict], path: str | os.PathLike, n_modes: int | None = None,
-                   title: str = "Algorithm 1's k: D steps per G step") -> str:
-    """For each k: {"history": History, "coverage": (iterations (f,), modes (f,), high quality (f,))}.
-    Left: modes holding >= 20 high-quality samples over training; middle: the high-quality
-    share; right: mean D(x) and D(G(z)) (moving average)."""
-    fig = _figure(15, 4.6)
-    ax_m, ax_q, ax_d = fig.subplots(1, 3)
+                   title: str = "Algorithm 1's k: D steps per G step", data=None) -> str:
+    """For each k: {"history": History, "coverage": (iterations (f,), modes (f,), high quality (f,)),
+    and optionally "samples": final G samples (n, 2)}. Top: modes holding >= 20 high-quality
+    samples over training, the high-quality share, and mean D(x) and D(G(z)) (moving
+    average); below, with ``data`` (a 2-D mixture) and samples, each k's final samples
+    under the data with 3-std circles."""
+    from .game2d import _draw_data, _legend, view_limits
+
+    finals = {k: r["samples"] for k, r in sorted(runs.items()) if r.get("samples") is not None}
+    rows = 2 if finals and data is not None else 1
+    fig = _figure(15, 4.6 * rows + (0.4 if rows == 2 else 0))
+    grid = fig.add_gridspec(rows, max(3, len(finals)))
+    ax_m, ax_q, ax_d = (fig.add_subplot(grid[0, i]) for i in range(3))
     colors = [REAL_COLOR, G_COLOR, FAKE_COLOR, D_COLOR, "#8c564b"]
     for (k, run), color in zip(sorted(runs.items()), colors):
         it, modes, hq = (np.asarray(a) for a in run["coverage"])
@@ -91,7 +98,7 @@ def k_sweep_figure(runs: dict[int, dict], path: str | os.PathLike, n_modes: int 
     ax_m.set_title("modes covered (≥ 20 samples within 3 std)", fontsize=10)
     ax_m.set_ylabel("modes")
     ax_q.set_title("high-quality samples (within 3 std of a mode)", fontsize=10)
-    ax_q.set_ylabel("% of 2,500 samples")
+    ax_q.set_ylabel("% of G's samples")
     ax_d.axhline(0.5, color="k", ls=":", lw=1)
     ax_d.set_title("what D believes (solid: real, dashed: fake; moving average)", fontsize=10)
     ax_d.set_ylabel("D output")
@@ -100,6 +107,14 @@ def k_sweep_figure(runs: dict[int, dict], path: str | os.PathLike, n_modes: int 
         ax.set_xlabel("iteration (one G step each)")
         ax.legend(fontsize=7)
         ax.grid(True, alpha=0.3)
+    if rows == 2:
+        real = np.asarray(data.sample(2000, np.random.default_rng(0)), np.float64)
+        lim = view_limits(real, *finals.values())
+        for i, (k, fake) in enumerate(finals.items()):
+            ax = fig.add_subplot(grid[1, i])
+            _draw_data(ax, real, np.asarray(fake), getattr(data, "means", None), getattr(data, "std", None), lim)
+            ax.set_title(f"k = {k}: G's samples at the end", fontsize=10)
+        _legend(fig, circles=getattr(data, "means", None) is not None)
     fig.suptitle(title, fontsize=12)
     return save_figure(fig, path)
 
