@@ -574,6 +574,9 @@ def test_cuda_legacy_constructors_make_tensors_on_the_gpu():
     valid = mg.cuda.FloatTensor(4, 1).fill_(1.0)
     assert valid.device.type == "cuda" and valid.dtype == mg.float32
     assert isinstance(valid, mg.cuda.FloatTensor) and not isinstance(valid, mg.FloatTensor)
+    imgs = mg.zeros(2, 3, dtype=mg.float64).type(mg.cuda.FloatTensor)  # PyTorch-GAN's imgs.type(Tensor)
+    assert imgs.device.type == "cuda" and imgs.dtype == mg.float32
+    assert imgs.type(mg.FloatTensor).device.type == "cpu"
     labels = mg.cuda.LongTensor(np.array([1, 2]))
     assert labels.device.type == "cuda" and labels.cpu().tolist() == [1, 2]
 

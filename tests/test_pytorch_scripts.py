@@ -57,3 +57,46 @@ def test_pytorch_script_runs_unmodified_and_matches_pytorch(script):
                 f"{script}, line {k}: minigan and PyTorch differ beyond rtol={rtol}, atol={atol}:\n"
                 f"  minigan: {a}\n  PyTorch: {b}"
             )
+
+
+def _run_in_process(script: str, args: list[str], monkeypatch, capsys, cuda: bool) -> list[str]:
+    """The script on minigan in this process, taking its ``if cuda:`` branch or not."""
+    import random
+    import runpy
+
+    import numpy as np
+
+    import minigan as mg
+
+    sys.path.insert(0, str(HERE))
+    try:
+        from run import SEED, torch_modules_of_minigan
+    finally:
+        sys.path.remove(str(HERE))
+    with monkeypatch.context() as m:
+        for name, mod in torch_modules_of_minigan().items():
+            m.setitem(sys.modules, name, mod)
+        m.setattr(mg.cuda, "is_available", lambda: cuda)
+        m.setattr(sys, "argv", [script, *args])
+        np.random.seed(SEED)
+        random.seed(SEED)
+        mg.manual_seed(SEED)
+        capsys.readouterr()
+        scope = runpy.run_path(str(HERE / script), run_name="__main__")
+        devices = {p.device.type for v in scope.values() if isinstance(v, mg.nn.Module) for p in v.parameters()}
+        assert devices == {"cuda" if cuda else "cpu"}, f"{script}: parameters on {devices} (cuda={cuda})"
+        return [line for line in capsys.readouterr().out.splitlines() if LOSS_LINE.search(line)]
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("script", sorted(s for s in SCRIPTS if "cuda" in (HERE / s).read_text()))
+def test_pytorch_script_on_the_gpu_matches_its_cpu_run(script, monkeypatch, capsys):
+    """The scripts' ``if cuda:`` branches (model.cuda(), torch.cuda.FloatTensor, x.cuda(),
+    .cpu().data.numpy()) run on minigan's GPU path and give the CPU run's losses."""
+    args, n, rtol, atol = SCRIPTS[script]
+    cpu = _run_in_process(script, args, monkeypatch, capsys, cuda=False)
+    gpu = _run_in_process(script, args, monkeypatch, capsys, cuda=True)
+    assert len(cpu) == len(gpu) >= n
+    for a, b in zip(gpu[:n], cpu[:n]):
+        for x, y in zip(map(float, NUMBER.findall(a)), map(float, NUMBER.findall(b))):
+            assert abs(x - y) <= atol + rtol * abs(y), f"{script}: GPU and CPU runs differ:\n  {a}\n  {b}"

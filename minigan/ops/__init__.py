@@ -90,6 +90,8 @@ def _type(self, dtype=None, non_blocking: bool = False, **kwargs):
             raise ValueError(f"invalid type: '{dtype}'")
         dev = "cuda" if ".cuda." in dtype else "cpu"
         return self.to(dev, np.dtype(_TYPE_DTYPES[name]))
+    if isinstance(getattr(dtype, "device", None), str):  # mg.FloatTensor, mg.cuda.FloatTensor: dtype and device
+        return self.to(dtype.device, dtype.dtype)
     return self.to(dtype=getattr(dtype, "dtype", dtype))
 
 

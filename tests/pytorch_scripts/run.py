@@ -26,8 +26,8 @@ import numpy as np
 SEED = 0
 
 
-def as_torch_minigan() -> None:
-    """Make ``import torch`` (and its submodules) import minigan."""
+def torch_modules_of_minigan() -> dict:
+    """PyTorch's module names -> the minigan modules that stand for them."""
     import minigan
     import minigan.autograd
     import minigan.cuda
@@ -37,12 +37,18 @@ def as_torch_minigan() -> None:
     import minigan.utils
     import minigan.utils.data
 
-    for name, mod in {
+    return {
         "torch": minigan, "torch.nn": minigan.nn, "torch.nn.functional": minigan.nn.functional,
         "torch.nn.init": minigan.nn.init, "torch.optim": minigan.optim, "torch.autograd": minigan.autograd,
         "torch.utils": minigan.utils, "torch.utils.data": minigan.utils.data, "torch.cuda": minigan.cuda,
-    }.items():
-        sys.modules[name] = mod
+    }
+
+
+def as_torch_minigan() -> None:
+    """Make ``import torch`` (and its submodules) import minigan."""
+    import minigan
+
+    sys.modules.update(torch_modules_of_minigan())
     minigan.manual_seed(SEED)
     minigan.set_num_threads(1)
 
