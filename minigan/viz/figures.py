@@ -243,10 +243,18 @@ def dashboard(history, path: str | os.PathLike, title: str = "The GAN game", d_l
         ax.plot(itf, _smooth(ref) if len(ref) > 50 else ref, color="k", ls="--", lw=1,
                 label=("1 − mean D(G(z))" if g_loss == "non-saturating" else "mean D(G(z))")
                 + ": theory, from D's last batch")
-    ax.set_yscale("log")
+    finite = y[np.isfinite(y) & (y > 0)]
+    if len(finite) and finite.max() <= 1.01 * finite.min():
+        # constant, e.g. 1 for the wasserstein G loss -f(G(z)): G's signal is all in df/dx
+        ax.set_ylim(0, 1.25 * finite.max())
+        ax.text(0.5, 0.5, f"|∂loss_i / ∂f_i| = {finite.mean():.3g} at every step for the {g_loss} G loss:\n"
+                "what reaches G is D's slope ∂f/∂x, not a saturating factor",
+                transform=ax.transAxes, ha="center", va="center", fontsize=8.5, color="0.25")
+    else:
+        ax.set_yscale("log")
     ax.set_title("signal reaching G through D's logit")
     ax.set_xlabel("iteration")
-    ax.set_ylabel("|∂L_G / ∂logit| per sample (log)")
+    ax.set_ylabel("|∂L_G / ∂logit| per sample" + (" (log)" if ax.get_yscale() == "log" else ""))
     if len(y):
         ax.legend(fontsize=8, loc="lower right")
     _smoothing_note(ax, n)

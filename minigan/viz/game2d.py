@@ -299,7 +299,8 @@ def surfaces_figure(rec: Recorder, path: str | os.PathLike, data=None, moments: 
         im = _draw_surface(ax, rec, rec.surfaces[i], bce)
         _draw_data(ax, rec.real, rec.samples[i][:500], rec.means, rec.std, rec.lim, fake_size=3)
         top = _draw_force(ax, rec.samples[i][: rec.n_arrows], rec.forces[i], rec.lim, 0.12 * span)
-        ax.set_title(f"D at iteration {rec.iterations[i]}\nlongest arrow: |∂L_G/∂x| = {top:.2g}", fontsize=9)
+        who = "D" if bce else "critic f"
+        ax.set_title(f"{who} at iteration {rec.iterations[i]}\nlongest arrow: |∂L_G/∂x| = {top:.2g}", fontsize=9)
         if rows == 2:
             ax = axes[1, col]
             d_star, h = stars[col]
@@ -316,7 +317,8 @@ def surfaces_figure(rec: Recorder, path: str | os.PathLike, data=None, moments: 
         cb = fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, pad=0.01)
         cb.set_label("D(x): probability that x is real" if bce else "critic output f(x)")
     _legend(fig, circles=rec.means is not None, surface=bce, arrows=True, undefined=rows == 2)
-    fig.suptitle(title or f"the discriminator's surface and the force on G's samples ({rec.g_loss} G loss)")
+    fig.suptitle(title or f"the {'discriminator' if bce else 'critic'}'s surface and the force on G's samples "
+                          f"({rec.g_loss} G loss)")
     return save_figure(fig, path)
 
 
@@ -379,7 +381,7 @@ def animation(rec: Recorder, path: str | os.PathLike, fps: int = 5, dpi: int = 8
         _draw_surface(ax, rec, rec.surfaces[i], bce, bands=10)
         _draw_data(ax, rec.real, rec.samples[i][:400], rec.means, rec.std, rec.lim, fake_size=7)
         _draw_force(ax, rec.samples[i][: rec.n_arrows], rec.forces[i], rec.lim, 0.12 * span)
-        ax.set_title(f"iteration {rec.iterations[i]}\nD(x): red = real, blue = fake; "
+        ax.set_title(f"iteration {rec.iterations[i]}\n{'D(x)' if bce else 'f(x)'}: red = real, blue = fake; "
                      "G(z) yellow; arrows −∂L_G/∂x", fontsize=9)
         if history is not None:
             cursor.set_xdata([rec.iterations[i]] * 2)
