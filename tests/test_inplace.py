@@ -276,3 +276,25 @@ def test_backward_does_not_turn_recording_off_in_other_threads():
     done.set()
     th.join()
     assert recorded and observed == [True]
+
+
+def test_in_place_on_a_tensor_an_earlier_op_used_raises_instead_of_misrouting():
+    """b used a before a.mul_(3): b's gradient must reach x through the old a (2 per unit);
+    minigan cannot re-route it (PyTorch can) and says so rather than sending it through
+    the new a (which would give 6)."""
+    x = pair([1.0, 2.0])[0]
+    a = x * 2
+    b = a + 1
+    a.mul_(3)
+    with pytest.raises(RuntimeError, match="in-place operation after the op used it|modified by an inplace operation"):
+        (a + b).sum().backward()
+
+
+def test_setitem_is_not_recorded_and_says_so():
+    x = pair([1.0, 2.0])[0]
+    h = x * 2
+    with pytest.raises(RuntimeError, match="does not record x\\[idx\\] = v"):
+        h[0] = 5.0
+    buf = mg.zeros(2, dtype=mg.float64)
+    with pytest.raises(RuntimeError, match="does not record"):
+        buf[0] = x[1]
