@@ -272,61 +272,53 @@ def _limits(*arrays, margin: float = 0.5) -> float:
 
 def samples_over_time(snapshots: Sequence[tuple[int, np.ndarray]], real: np.ndarray,
                       path: str | os.PathLike, lim: float | None = None,
-                      means: np.ndarray | None = None, title: str = "samples over training") -> str:
-    """One panel per snapshot (iteration, generated samples (n, 2)) over the real data (n, 2)."""
+                      means: np.ndarray | None = None, title: str = "samples over training",
+                      std: float | None = None) -> str:
+    """One panel per snapshot (iteration, generated samples (n, 2)): G's samples under the
+    real data (n, 2), 3-std circles around ``means`` when ``std`` is given, limits that hold
+    the data and 99% of the samples (or [-lim, lim]), nothing clipped onto the border."""
+    from .game2d import _draw_data, _legend, view_limits
+
     k = max(1, len(snapshots))
     cols = k if k <= 6 else math.ceil(k / 2)
     rows = math.ceil(k / cols)
-    fig = _figure(3.2 * cols, 3.3 * rows + 0.4)
+    fig = _figure(3.2 * cols, 3.4 * rows + 0.7)
     axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False)).ravel()
-    lim = lim if lim is not None else _limits(real, margin=1.0)
+    view = ((-lim, lim), (-lim, lim)) if lim is not None else view_limits(real, *[f for _, f in snapshots])
     for ax in axes[len(snapshots):]:
         ax.set_visible(False)
     for ax, (it, fake) in zip(axes, snapshots):
-        ax.scatter(real[:, 0], real[:, 1], s=3, c=REAL_COLOR, alpha=0.3, label="real x ~ p_data")
-        fake = np.clip(fake, -lim, lim)
-        ax.scatter(fake[:, 0], fake[:, 1], s=3, c=FAKE_COLOR, alpha=0.5, label="G(z) ~ p_g")
-        if means is not None:
-            ax.scatter(means[:, 0], means[:, 1], marker="+", c="k", s=40, lw=1, label="modes")
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_aspect("equal")
+        _draw_data(ax, np.asarray(real), np.asarray(fake), means, std, view)
         ax.set_title(f"iteration {it}")
-        ax.set_xlabel("x₁")
-        ax.set_ylabel("x₂")
-    axes[0].legend(fontsize=7, loc="upper left", markerscale=3)
+    _legend(fig, circles=means is not None and std is not None)
     fig.suptitle(title)
     return save_figure(fig, path)
 
 
 def decision_surface(discriminator, real: np.ndarray, fake: np.ndarray, path: str | os.PathLike,
-                     lim: float | None = None, n: int = 150, title: str | None = None) -> str:
-    """D(x) = sigmoid(logit) on a grid as a heat map, its 1/2 contour, real and fake points.
+                     lim: float | None = None, n: int = 300, title: str | None = None) -> str:
+    """D(x) = sigmoid(logit) on a grid (smoothly shaded), its 1/2 contour, G's samples under
+    the real data; nothing clipped onto the border.
 
     discriminator: a callable on Tensors (n, 2) returning logits; real, fake: (n, 2).
     """
+    from .game2d import _draw_data
+
     lim = lim if lim is not None else _limits(real, margin=1.0)
     points, _, shape = theory.grid_2d(lim, n)
     d = metrics.probabilities_on(discriminator, points).reshape(shape)
     axis = np.linspace(-lim, lim, n)
     fig = _figure(7, 6)
     ax = fig.subplots()
-    im = ax.pcolormesh(axis, axis, d, cmap="RdBu_r", vmin=0, vmax=1, shading="auto")
+    im = ax.pcolormesh(axis, axis, d, cmap="RdBu_r", vmin=0, vmax=1, shading="gouraud", rasterized=True)
     cb = fig.colorbar(im, ax=ax)
     cb.set_label("D(x) = σ(logit): probability that x is real")
     if 0 < d.min() < 0.5 < d.max():
-        ax.contour(axis, axis, d, levels=[0.5], colors="k", linewidths=1)
-    ax.plot([], [], color="k", lw=1, label="D(x) = 1/2")
-    ax.scatter(real[:, 0], real[:, 1], s=4, c="white", edgecolors="k", linewidths=0.2, label="real")
-    fake = np.clip(fake, -lim, lim)
-    ax.scatter(fake[:, 0], fake[:, 1], s=4, c="#ffdd00", edgecolors="k", linewidths=0.2, label="G(z)")
-    ax.set_xlim(-lim, lim)
-    ax.set_ylim(-lim, lim)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x₁")
-    ax.set_ylabel("x₂")
+        ax.contour(axis, axis, d, levels=[0.5], colors="k", linewidths=1, linestyles="--")
+    ax.plot([], [], color="k", lw=1, ls="--", label="D(x) = 1/2")
+    _draw_data(ax, np.asarray(real), np.asarray(fake), lim=((-lim, lim), (-lim, lim)))
     ax.set_title(title or "the discriminator's decision surface")
-    ax.legend(fontsize=8, loc="upper left", markerscale=3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0, -0.1), ncol=3, markerscale=2)
     return save_figure(fig, path)
 
 
