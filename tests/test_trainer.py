@@ -536,3 +536,28 @@ def test_a_trainer_with_batchnorm_resumes_from_its_own_checkpoint(tmp_path):
     assert b.G.state_dict()["1.num_batches_tracked"].shape == ()
     for k, v in a.G.state_dict().items():
         assert np.array_equal(v.numpy(), b.G.state_dict()[k].numpy()), k
+
+
+def test_a_failed_log_write_loses_no_iteration_and_the_log_catches_up(tmp_path, monkeypatch):
+    import errno
+
+    from minigan.gan import trainer as trainer_module
+
+    t = make_trainer(log_path=tmp_path / "metrics.jsonl")
+    t.train(2)
+    real = trainer_module._jsonl_line
+
+    def full_disk(record):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(trainer_module, "_jsonl_line", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        t.step()
+    assert t.iteration == 3 and len(t.history) == 3  # the iteration itself is whole
+    monkeypatch.setattr(trainer_module, "_jsonl_line", real)
+    t.save_checkpoint(tmp_path / "ckpt.npz")  # not refused: nothing is half done
+    t.train(1)
+    assert History.from_jsonl(tmp_path / "metrics.jsonl") == t.history
+    ref = make_trainer()
+    ref.train(4)
+    assert t.history == ref.history

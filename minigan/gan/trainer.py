@@ -281,7 +281,7 @@ class Trainer:
             log_path = _beside(checkpoint_path, LOG_NAME)
         self.log_path = None if log_path is None else os.fspath(log_path)
         self._log: IO[str] | None = None  # the log, open for appending after the first record
-        self._log_holds_history = False  # the log file already holds exactly ``history``
+        self._logged: int | None = None  # how many records of ``history`` the log file holds
         self._partial: str | None = None  # what stopped part-way ("iteration 5"), if anything
         self.iteration = 0
         self._checks: list = []  # the iteration's NaN/inf checks, read by _settle
@@ -403,9 +403,9 @@ class Trainer:
         stats.update(self._d_norms)
         record = self._settle(stats)
         self.iteration = self._it
-        self._append_log(record)  # first: opening the log writes the history before it
         self.history.append(record)
-        self._partial = None
+        self._partial = None  # the iteration is whole; the log follows it
+        self._write_log()
         if self.checkpoint_every and self.iteration % self.checkpoint_every == 0:
             self.save_checkpoint(self.checkpoint_path)
         return record
@@ -498,24 +498,28 @@ class Trainer:
             )
 
     # ---- the history log ----------------------------------------------------------------
-    def _append_log(self, record: dict) -> None:
+    def _write_log(self) -> None:
+        """Bring the log up to ``history``: normally, append its newest record (one line,
+        flushed at the newline). A log of unknown content (a fresh trainer's, whatever an
+        earlier run left there) is first rewritten to hold ``history`` so far; a write that
+        fails leaves the log to be rewritten whole the next time."""
         if self.log_path is None:
             return
-        if self._log is None:
-            self._open_log()
-        self._log.write(_jsonl_line(record))  # line-buffered: on disk (in the OS) at the newline
-
-    def _open_log(self) -> None:
-        """Open the log for appending; unless it is known to hold exactly ``history`` (a log
-        just read back by load_state_dict), write ``history`` to it first (a fresh trainer:
-        an empty log, whatever an earlier run left there)."""
-        if not self._log_holds_history:
-            folder = os.path.dirname(os.path.abspath(self.log_path))
-            os.makedirs(folder, exist_ok=True)
-            self.history.to_jsonl(self.log_path)
-            self._log_holds_history = True
-        self._log = open(self.log_path, "a", encoding="utf-8", buffering=1)
-        weakref.finalize(self, self._log.close)  # closed when the trainer goes, if not before
+        try:
+            if self._log is None:
+                if self._logged is None:
+                    os.makedirs(os.path.dirname(os.path.abspath(self.log_path)), exist_ok=True)
+                    self.history.to_jsonl(self.log_path)
+                    self._logged = len(self.history)
+                self._log = open(self.log_path, "a", encoding="utf-8", buffering=1)
+                weakref.finalize(self, self._log.close)  # closed when the trainer goes, if not before
+            for record in self.history.records[self._logged:]:
+                self._log.write(_jsonl_line(record))
+                self._logged += 1
+        except BaseException:
+            self._close_log()
+            self._logged = None  # perhaps a torn line at its end: rewrite it next time
+            raise
 
     def _close_log(self) -> None:
         if self._log is not None:
@@ -528,8 +532,7 @@ class Trainer:
 
     def _sync_log(self) -> None:
         """Make the log hold ``history`` on disk (fsynced), before a checkpoint refers to it."""
-        if self._log is None:
-            self._open_log()
+        self._write_log()
         self._log.flush()
         os.fsync(self._log.fileno())
 
@@ -584,12 +587,12 @@ class Trainer:
         self._close_log()
         if log is not None and self.log_path is None:
             self.log_path = log  # go on writing the log the checkpoint refers to
-        self._log_holds_history = False
+        self._logged = None
         if log is not None and os.path.abspath(self.log_path) == log:
             # drop what a run that went on past this checkpoint (and crashed) wrote after it
             if os.path.getsize(log) > end:
                 os.truncate(log, end)
-            self._log_holds_history = True
+            self._logged = len(history)
         self._partial = None
 
     @staticmethod
@@ -654,6 +657,8 @@ class Trainer:
         try:
             self.load_state_dict(state)
         except (CheckpointError, ValueError, RuntimeError) as e:
+            if type(e) not in (CheckpointError, ValueError, RuntimeError):
+                raise
             # the same error, saying which file did not fit (another model or optimizer's)
             raise type(e)(f"Trainer.load_checkpoint: '{path}': {e}") from e
         return self
