@@ -150,21 +150,21 @@ def draw_graph(ax, g: Graph, title: str) -> None:
         text = g.labels[i] + ("\n‖∂L/∂·‖ = " + f"{norm:.2g}" if norm is not None else "\nno gradient")
         fill, edge = (GRAD_FILL, GRAD_EDGE) if norm is not None else (NONE_FILL, NONE_EDGE)
         lw = 2.6 if i in g.stepped else 0.9
-        boxes[i] = ax.text(x, y, text, ha="center", va="center", fontsize=6.5, zorder=3,
+        boxes[i] = ax.text(x, y, text, ha="center", va="center", fontsize=8, zorder=3,
                            bbox={"boxstyle": "round,pad=0.35", "fc": fill, "ec": edge, "lw": lw})
     for a, b in g.edges:
         ax.add_patch(FancyArrowPatch(pos[a], pos[b], arrowstyle="-|>", mutation_scale=8, lw=0.8,
-                                     color="0.35", shrinkA=22, shrinkB=22, zorder=1,
+                                     color="0.35", shrinkA=26, shrinkB=26, zorder=1,
                                      connectionstyle="arc3,rad=0.0"))
     for a, b in g.cuts:
         ax.add_patch(FancyArrowPatch(pos[a], pos[b], arrowstyle="-|>", mutation_scale=8, lw=1.6, ls="--",
-                                     color=CUT_COLOR, shrinkA=22, shrinkB=22, zorder=2))
+                                     color=CUT_COLOR, shrinkA=26, shrinkB=26, zorder=2))
         mid = (pos[a] + pos[b]) / 2
         ax.text(mid[0] - 0.35, mid[1] - 0.15, "✂ detach(): no gradient\npasses back to G", ha="right", va="top",
                 fontsize=7.5, color=CUT_COLOR, fontweight="bold", zorder=4,
                 bbox={"fc": "white", "ec": "none", "alpha": 0.85, "pad": 1})
-    ax.set_xlim(pos[:, 0].min() - 1.4, pos[:, 0].max() + 1.4)
-    ax.set_ylim(pos[:, 1].min() - 1.1, pos[:, 1].max() + 1.3)
+    ax.set_xlim(pos[:, 0].min() - 1.3, pos[:, 0].max() + 1.3)
+    ax.set_ylim(pos[:, 1].min() - 0.8, pos[:, 1].max() + 0.8)
     ax.set_title(title, fontsize=11, loc="left")
     ax.axis("off")
 
@@ -223,8 +223,9 @@ def gan_step_graph(path: str | os.PathLike, batch: int = 8, hidden: int = 4, see
     _name_targets(d_graph)
     _name_targets(g_graph)
 
-    fig = _figure(17, 11.5)
-    top, bottom = fig.subplots(2, 1, height_ratios=[1.15, 1.0])
+    spans = [np.ptp(_layout(g)[:, 1]) + 1.6 for g in (d_graph, g_graph)]
+    fig = _figure(16, 3.0 + 1.05 * sum(spans))
+    top, bottom = fig.subplots(2, 1, height_ratios=spans)
     draw_graph(top, d_graph, "D step: L_D = BCE(D(x), 1) + BCE(D(G(z)), 0); "
                "G(z) is detached, so L_D's gradient stops there and only D's parameters move")
     draw_graph(bottom, g_graph, f"G step ({g_loss} loss): L_G's gradient flows back through D "
