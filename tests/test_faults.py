@@ -69,16 +69,12 @@ def kill_saves(folder: str, kills: int, rng: np.random.Generator) -> dict:
     per_save = (time.perf_counter() - start) / 3
     version, torn = 3, 0
     for _ in range(kills):
-        pid = os.fork()
-        if pid == 0:  # the writer: save versions version+1, version+2, ... until killed
-            def write_forever(v=version):
-                while True:
-                    v += 1
-                    mg.save(_payload(v), path)
-            _child(write_forever)
-        time.sleep(rng.uniform(0, 3 * per_save))
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+        def write_forever(v=version):  # the writer: versions version+1, version+2, ...
+            while True:
+                v += 1
+                mg.save(_payload(v), path)
+
+        assert not _run_child(write_forever, kill_after=rng.uniform(0, 3 * per_save))
         torn += bool(_tmp_files(folder))
         version = _check(path)  # the last completed save, whole
         version += 1
@@ -105,39 +101,66 @@ def _trainer(folder: str, resume: bool):
     return Trainer(*args, **kw)
 
 
+def _run_child(work, kill_after: float | None = None) -> bool:
+    """Fork a child running ``work``; SIGKILL it after ``kill_after`` seconds (if given and
+    it is still running). True if it ran to the end."""
+    pid = os.fork()
+    if pid == 0:
+        _child(work)
+    if kill_after is not None:
+        time.sleep(kill_after)
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if os.WIFEXITED(status):
+        assert os.WEXITSTATUS(status) == 0, "the child process failed (its traceback is above)"
+        return True
+    return False
+
+
 def kill_training(folder: str, reference: str, rng: np.random.Generator) -> dict:
-    """Train to TRAIN_ITERATIONS, SIGKILLed at random moments and resumed each time."""
-    ref = _trainer(reference, resume=False)
+    """Train to TRAIN_ITERATIONS, SIGKILLed at random moments and resumed each time; compare
+    with an uninterrupted run. Training runs only in forked children: this process never
+    multiplies a matrix, so no BLAS thread exists when it forks."""
+    import minigan as mg
+
+    def train_to_the_end(where: str) -> None:
+        t = _trainer(where, resume=True)
+        t.train(TRAIN_ITERATIONS - t.iteration)
+        t.save_checkpoint(t.checkpoint_path)
+
     start = time.perf_counter()
-    ref.train(TRAIN_ITERATIONS)
+    assert _run_child(lambda: train_to_the_end(reference))
     per_run = time.perf_counter() - start
     kills = 0
-    while True:
-        pid = os.fork()
-        if pid == 0:
-            def train_to_the_end():
-                t = _trainer(folder, resume=True)
-                t.train(TRAIN_ITERATIONS - t.iteration)
-            _child(train_to_the_end)
-        if kills < 12:
-            time.sleep(rng.uniform(0, per_run / 3))
-            os.kill(pid, signal.SIGKILL)
-            kills += 1
-        _, status = os.waitpid(pid, 0)
-        if os.WIFEXITED(status):
-            assert os.WEXITSTATUS(status) == 0, "the training process failed"
+    while kills < 12:
+        kills += 1
+        if _run_child(lambda: train_to_the_end(folder), kill_after=rng.uniform(0, per_run / 3)):
             break
-    done = _trainer(folder, resume=True)
-    assert done.iteration == TRAIN_ITERATIONS
-    for (n, p), (_, q) in zip(ref.G.named_parameters(), done.G.named_parameters()):
-        assert np.array_equal(p.numpy(), q.numpy()), f"G '{n}' differs from the uninterrupted run"
-    for (n, p), (_, q) in zip(ref.D.named_parameters(), done.D.named_parameters()):
-        assert np.array_equal(p.numpy(), q.numpy()), f"D '{n}' differs from the uninterrupted run"
+    else:
+        assert _run_child(lambda: train_to_the_end(folder))  # the last stretch, left alone
+    ref, done = mg.load(os.path.join(reference, "checkpoint.npz")), mg.load(os.path.join(folder, "checkpoint.npz"))
+    assert done["iteration"] == ref["iteration"] == TRAIN_ITERATIONS
+    for who in ("G", "D", "opt_g", "opt_d"):
+        a, b = ref[who], done[who]
+        leaves_a, leaves_b = _leaves(a), _leaves(b)
+        assert len(leaves_a) == len(leaves_b)
+        for (k, x), (_, y) in zip(leaves_a, leaves_b):
+            assert np.array_equal(np.asarray(x), np.asarray(y)), f"{who} {k} differs from the uninterrupted run"
+    assert done["rng"] == ref["rng"] and done["history"] == ref["history"]
     with open(os.path.join(reference, "metrics.jsonl"), "rb") as a, \
             open(os.path.join(folder, "metrics.jsonl"), "rb") as b:
         assert a.read() == b.read(), "the history log differs from the uninterrupted run's"
     assert _tmp_files(folder) == []
     return {"training_kills": kills}
+
+
+def _leaves(tree, prefix: str = "") -> list:
+    """(path, array or value) for every leaf of a nested state dict, in order."""
+    if isinstance(tree, dict):
+        return [leaf for k, v in tree.items() for leaf in _leaves(v, f"{prefix}/{k}")]
+    if isinstance(tree, (list, tuple)):
+        return [leaf for i, v in enumerate(tree) for leaf in _leaves(v, f"{prefix}/{i}")]
+    return [(prefix, tree.numpy() if hasattr(tree, "numpy") else tree)]
 
 
 def main(folder: str, seed: int) -> None:
