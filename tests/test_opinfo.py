@@ -84,8 +84,6 @@ DIFFERENCES = [
      "the scalar one passes the gradient); minigan always passes it"),
     (("cat",), lambda s: any(t.shape == (0,) for t in s.input) and len({t.dim() for t in s.input}) > 1,
      "PyTorch's legacy rule that skips 1-D empty tensors in cat; minigan asks for equal ranks"),
-    (("sum", "mean", "norm", "norm.fro", "norm.inf"), lambda s: s.kwargs.get("dtype") is not None,
-     "the dtype= argument of reductions is not implemented (cast first with .to(dtype))"),
     (("norm", "norm.fro", "norm.inf"), lambda s: isinstance(s.kwargs.get("p", s.args[0] if s.args else None), str)
      and s.kwargs.get("p", s.args[0] if s.args else None) == "nuc",
      "p='nuc' (the nuclear norm) needs an SVD, which minigan does not have"),

@@ -432,3 +432,13 @@ def test_bad_arguments_get_pytorchs_words():
         x.all(dims=0)
     with pytest.raises(TypeError, match=r"add\(\): argument 'input' \(position 1\) must be Tensor, not str"):
         mg.add("1", 2.0)
+
+
+def test_sum_and_mean_take_a_dtype_and_integers_sum_to_int64():
+    x = mg.tensor([[1.5, 2.25], [3.0, 4.0]])
+    s = x.sum(dim=1, dtype=mg.float64)
+    assert s.dtype == mg.float64 and s.tolist() == [3.75, 7.0]
+    assert mg.tensor([1, 2], dtype=mg.int32).sum().dtype == mg.int64 == mg.tensor([True, True]).sum().dtype
+    assert mg.tensor([1, 2]).mean(dtype=mg.float32).item() == 1.5
+    with pytest.raises(RuntimeError, match="mean\\(\\): could not infer output dtype.*Got: Long"):
+        mg.tensor([1, 2]).mean()

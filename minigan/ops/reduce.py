@@ -8,6 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from ..backend import get_array_module
+from ..backend.device import on_device_of
 from ..tensor import Tensor, _apply
 from . import _util, arith
 from ._util import Op, normalize_axes, pick_axis, torch_name
@@ -150,7 +151,8 @@ class PutAlong(Op):
     def forward(ctx, g):
         (axis, index, keepdim), shape = ctx
         xp = get_array_module(g)
-        z = xp.zeros(shape, dtype=g.dtype)
+        with on_device_of(g):
+            z = xp.zeros(shape, dtype=g.dtype)
         xp.put_along_axis(z, index, g if keepdim else xp.expand_dims(g, axis), axis)
         return z
 
@@ -216,13 +218,20 @@ def _reduce(op, name, x: Tensor, dim, keepdim, axis, keepdims) -> Tensor:
     return _apply(op, (_dims(name, dim, x.array.ndim), keepdim), x)
 
 
-def sum(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-    """Sum over ``dim`` (an int or a tuple; None or () for all); ``axis``/``keepdims`` too."""
+def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+    """Sum over ``dim`` (an int or a tuple; None or () for all); ``axis``/``keepdims`` too;
+    ``dtype`` casts the input first (as torch.sum). Integers and bools sum to int64."""
+    if dtype is not None:
+        input = input.to(dtype=dtype)
+    elif input.array.dtype.kind in "biu" and input.array.dtype != np.int64:
+        input = input.to(dtype=np.int64)
     return _reduce(Sum, "sum", input, dim, keepdim, axis, keepdims)
 
 
-def mean(input: Tensor, dim=None, keepdim: bool = False, *, axis=None, keepdims=None) -> Tensor:
-    """Mean over ``dim`` (None or () for all); the mean of nothing is NaN."""
+def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
+    """Mean over ``dim`` (None or () for all); the mean of nothing is NaN; ``dtype`` casts first."""
+    if dtype is not None:
+        input = input.to(dtype=dtype)
     if input.array.dtype.kind not in "fc":
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point or "
