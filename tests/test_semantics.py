@@ -273,6 +273,10 @@ def test_promotion_cases_of_the_issue():
     assert (mg.tensor([3]) / 2).dtype == mg.float32 and (mg.tensor([3]) / 2).item() == 1.5
     assert (mg.ones(3) * mg.tensor(2.0, dtype=mg.float64)).dtype == mg.float32
     assert (mg.ones(3, dtype=mg.float64) * mg.tensor(2.0)).dtype == mg.float64
+    x = mg.ones(2)  # NumPy scalars count as Python numbers (PyTorch's rule), not as float64 arrays
+    for out in (x ** np.float64(2.0), x.clamp(np.float64(0.0), np.float64(0.5)), x * np.float64(2.0),
+                mg.where(x > 0, x, np.float64(1.0)), np.float64(3.0) - x):
+        assert out.dtype == mg.float32
 
 
 def test_float32_tensor_times_0d_float64_keeps_the_gradient_dtypes():
@@ -442,3 +446,9 @@ def test_sum_and_mean_take_a_dtype_and_integers_sum_to_int64():
     assert mg.tensor([1, 2]).mean(dtype=mg.float32).item() == 1.5
     with pytest.raises(RuntimeError, match="mean\\(\\): could not infer output dtype.*Got: Long"):
         mg.tensor([1, 2]).mean()
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "amax", "norm", "exp", "log", "neg", "max", "all"])
+def test_a_number_where_a_tensor_belongs_gets_pytorchs_words(name):
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' \(position 1\) must be Tensor, not float"):
+        getattr(mg, name)(1.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend.device import on_device_of, scalar_like
-from ..tensor import Tensor, _apply
+from ..tensor import Tensor, _apply, not_tensor_error
 
 _ndarray = np.ndarray
 
@@ -141,6 +141,12 @@ def _array_operand(name: str, x, position: int, like: Tensor) -> Tensor:
             return t
     arg = "input" if position == 1 else "other"
     raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not {type(x).__name__}")
+
+
+def need_tensor(name: str, x) -> None:
+    """PyTorch's TypeError when ``x``, an op's input, is not a Tensor."""
+    if not isinstance(x, Tensor):
+        raise not_tensor_error(name, "input", 1, x)
 
 
 def _is_number(x) -> bool:

@@ -12,6 +12,7 @@ from ._util import (
     broadcast_shapes,
     cast,
     const,
+    need_tensor,
     promote,
     result_type,
     unbroadcast,
@@ -458,6 +459,7 @@ def remainder(input, other) -> Tensor:
 
 def neg(a: Tensor) -> Tensor:
     """-a."""
+    need_tensor("neg", a)
     if a.array.dtype.kind == "b":
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
@@ -468,6 +470,8 @@ def neg(a: Tensor) -> Tensor:
 def pow(input, exponent) -> Tensor:
     """input ** exponent; a Python-number exponent is kept out of the graph."""
     if isinstance(input, Tensor) and _is_number(exponent) and not isinstance(exponent, (bool, np.bool_)):
+        if isinstance(exponent, np.generic):  # a NumPy scalar would widen float32 (NEP 50): as a number
+            exponent = exponent.item()
         dt = input.array.dtype
         if dt.kind != "f":
             input = cast(input, result_type(input, exponent))
@@ -478,26 +482,27 @@ def pow(input, exponent) -> Tensor:
 
 def exp(a: Tensor) -> Tensor:
     """e ** a."""
-    return _apply(Exp, None, _floating(a))
+    return _apply(Exp, None, _floating("exp", a))
 
 
 def log(a: Tensor) -> Tensor:
     """Natural logarithm."""
-    return _apply(Log, None, _floating(a))
+    return _apply(Log, None, _floating("log", a))
 
 
 def log1p(a: Tensor) -> Tensor:
     """log(1 + a), accurate for small a."""
-    return _apply(Log1p, None, _floating(a))
+    return _apply(Log1p, None, _floating("log1p", a))
 
 
 def sqrt(a: Tensor) -> Tensor:
     """Square root."""
-    return _apply(Sqrt, None, _floating(a))
+    return _apply(Sqrt, None, _floating("sqrt", a))
 
 
-def _floating(a: Tensor) -> Tensor:
+def _floating(name: str, a: Tensor) -> Tensor:
     """Integer and bool inputs of a floating function become the default float (as PyTorch)."""
+    need_tensor(name, a)
     return a if a.array.dtype.kind in "fc" else cast(a, _DEFAULT_FLOAT)
 
 
@@ -526,6 +531,8 @@ def clip(input: Tensor, min=None, max=None) -> Tensor:
     if isinstance(min, Tensor) or isinstance(max, Tensor):
         bounds = tuple(cast(const(v, input), input.array.dtype) for v in (min, max) if v is not None)
         return _apply(ClampTensor, (min is not None, max is not None), input, *bounds)
+    # NumPy scalars as Python numbers: np.clip would widen float32 to a float64 bound
+    min, max = (v.item() if isinstance(v, np.generic) else v for v in (min, max))
     return _apply(Clip, (min, max), input)
 
 

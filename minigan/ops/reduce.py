@@ -11,7 +11,7 @@ from ..backend import get_array_module
 from ..backend.device import on_device_of
 from ..tensor import Tensor, _apply
 from . import _util, arith
-from ._util import Op, normalize_axes, pick_axis, torch_name
+from ._util import Op, need_tensor, normalize_axes, pick_axis, torch_name
 from .arith import where
 
 
@@ -221,6 +221,7 @@ def _reduce(op, name, x: Tensor, dim, keepdim, axis, keepdims) -> Tensor:
 def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """Sum over ``dim`` (an int or a tuple; None or () for all); ``axis``/``keepdims`` too;
     ``dtype`` casts the input first (as torch.sum). Integers and bools sum to int64."""
+    need_tensor("sum", input)
     if dtype is not None:
         input = input.to(dtype=dtype)
     elif input.array.dtype.kind in "biu" and input.array.dtype != np.int64:
@@ -230,6 +231,7 @@ def sum(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None
 
 def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=None, keepdims=None) -> Tensor:
     """Mean over ``dim`` (None or () for all); the mean of nothing is NaN; ``dtype`` casts first."""
+    need_tensor("mean", input)
     if dtype is not None:
         input = input.to(dtype=dtype)
     if input.array.dtype.kind not in "fc":
@@ -241,6 +243,7 @@ def mean(input: Tensor, dim=None, keepdim: bool = False, *, dtype=None, axis=Non
 
 def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Largest value over ``dim`` (an int or a tuple; () for all); ties share the gradient."""
+    need_tensor("amax", input)
     axes = _dims("amax", dim, input.array.ndim)
     _check_nonempty("amax", input.array.shape, axes)
     return _apply(Max, (axes, bool(keepdim)), input)
@@ -248,6 +251,7 @@ def amax(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
 
 def amin(input: Tensor, dim=(), keepdim: bool = False) -> Tensor:
     """Smallest value over ``dim`` (an int or a tuple; () for all); ties share the gradient."""
+    need_tensor("amin", input)
     axes = _dims("amin", dim, input.array.ndim)
     _check_nonempty("amin", input.array.shape, axes)
     return _apply(Min, (axes, bool(keepdim)), input)
@@ -291,6 +295,7 @@ def min(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
 
 
 def _var_args(name, input, dim, unbiased, keepdim, correction, axis, keepdims):
+    need_tensor(name, input)
     if isinstance(dim, (bool, np.bool_)):  # var(x, True): PyTorch's (input, unbiased) overload
         if unbiased is not None:
             raise TypeError(f"{name}(): got both unbiased={dim} (as the second argument) and unbiased={unbiased}")
@@ -406,6 +411,7 @@ class Norm(Op):
 def norm(input: Tensor, p="fro", dim=None, keepdim: bool = False, dtype=None) -> Tensor:
     """The p-norm over ``dim`` (all elements when None), as torch.norm: p a number (inf,
     -inf and 0 included) or "fro" (the 2-norm of the elements)."""
+    need_tensor("norm", input)
     if dtype is not None:
         input = input.to(dtype=dtype)
     if input.array.dtype.kind not in "fc":
