@@ -65,7 +65,7 @@ def test_float32_kernels_flush_subnormal_results_to_zero():
     import cupy
 
     from minigan.backend import kernels
-    from minigan.ops.activation import log_sigmoid_array
+    from minigan.ops.activation import log_sigmoid_array, sigmoid_neg_array
 
     x = np.array([-100.0, -88.0, 100.0, 88.0], np.float32)
     cpu = log_sigmoid_array(x)
@@ -73,6 +73,10 @@ def test_float32_kernels_flush_subnormal_results_to_zero():
     got = kernels.log_sigmoid_forward(cupy.asarray(x)).get()
     assert got[2] == 0 and got[3] == 0, got  # flushed on the device
     np.testing.assert_allclose(got[:2], cpu[:2], rtol=RTOL)
+    # a flushed intermediate stays 0 when scaled: σ(-88) (6.1e-39) times a gradient of 1e6
+    g = cupy.asarray(np.full(4, 1e6, np.float32))
+    assert kernels.log_sigmoid_backward(cupy.asarray(x), g).get()[3] == 0
+    assert sigmoid_neg_array(x)[3] * np.float32(1e6) > 6e-33  # on the CPU: 6.05e-33
     got64 = kernels.log_sigmoid_forward(cupy.asarray(x.astype(np.float64))).get()
     np.testing.assert_allclose(got64, log_sigmoid_array(x.astype(np.float64)), rtol=1e-13)
     assert got64[2] != 0

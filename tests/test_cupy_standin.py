@@ -233,18 +233,24 @@ def test_raw_module_checks_launches_against_the_kernel_signature(cuda_standin):
         cp.RawModule(code="extern \"C\" __global__ void broken(float* x) { x[0] = y; }").get_function("broken")
 
 
-def test_trainer_synchronises_the_device_once_per_iteration(cuda_standin):
+@pytest.mark.parametrize("kw", [{}, {"d_loss": "wasserstein", "gp_lambda": 10.0, "k_d": 3},
+                                {"r1_gamma": 1.0, "k_g": 2}, {"d_loss": "wasserstein", "clip": 0.1},
+                                {"batchnorm": True}])
+def test_trainer_synchronises_the_device_once_per_iteration(cuda_standin, kw):
     """The Trainer keeps an iteration's losses, gradient norms and NaN/inf checks on the
-    device and reads them back together: one device-to-host synchronisation per iteration."""
+    device and reads them back together: one device-to-host synchronisation per iteration,
+    whatever the losses, penalties and number of steps."""
     import minigan as mg
     from minigan import gan, nn, optim
 
+    kw = dict(kw)
+    extra = [nn.BatchNorm1d(8, device="cuda"), nn.Dropout(0.1)] if kw.pop("batchnorm", False) else []
     mg.manual_seed(0)
-    G = nn.Sequential(nn.Linear(2, 8, device="cuda"), nn.ReLU(), nn.Linear(8, 2, device="cuda"))
+    G = nn.Sequential(nn.Linear(2, 8, device="cuda"), *extra, nn.ReLU(), nn.Linear(8, 2, device="cuda"))
     D = nn.Sequential(nn.Linear(2, 8, device="cuda"), nn.ReLU(), nn.Linear(8, 1, device="cuda"))
     data = np.random.default_rng(0).standard_normal((64, 2))
     t = gan.Trainer(G, D, optim.Adam(G.parameters()), optim.Adam(D.parameters()), data, z_dim=2,
-                    batch_size=16)
+                    batch_size=16, **kw)
     t.train(1)
     before = cupy_standin.stats.syncs
     t.train(3)

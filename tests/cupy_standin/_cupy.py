@@ -202,6 +202,8 @@ class ndarray:
         idx, advanced = _index(slices, self._a.shape)
         if advanced or _has_mask(idx):
             _check_device(self)
+            if _has_mask(idx):
+                _stats.syncs += 1  # the result's size is read back from the device
             out = self._a[idx]
             return _wrap(np.array(out, copy=True) if out.base is not None else out, current_id())
         out = self._a[idx]
