@@ -18,7 +18,7 @@ Guarantees:
 
 What ``load`` refuses, always as a CheckpointError naming the file and the reason, before
 allocating: anything but a regular file; a file or a total of arrays larger than
-``max_bytes`` (1 GiB unless given); a member whose declared shape and dtype do not match
+``max_bytes`` (512 MiB unless given); a member whose declared shape and dtype do not match
 its size; pickled (object) arrays; a format version it does not know; metadata nested
 deeper than ``MAX_DEPTH``; anything that is not a zip of .npy files (a .npy file included).
 """
@@ -42,7 +42,9 @@ __all__ = ["MAX_BYTES", "CheckpointError", "load", "save", "to_array"]
 
 _META = "__minigan_meta__"
 _FORMAT = 1
-MAX_BYTES = 1 << 30  # load's default limit on a file and on its arrays' total size
+# load's default limit on a file and on its arrays' total size: 512 MiB, about 5 times a
+# float64 checkpoint of G 784-1024-1024-784 and D 784-1024-1024-1 with Adam's state (103 MiB)
+MAX_BYTES = 1 << 29
 MAX_DEPTH = 64  # nesting of dicts/lists/tuples that save writes and load reads
 _KINDS = "biufc"  # bool, signed and unsigned ints, floats, complex: what .npy stores exactly
 
@@ -253,7 +255,7 @@ def load(path: str | os.PathLike, map_location=None, *, max_bytes: int = MAX_BYT
 
     Raises FileNotFoundError for a missing file and CheckpointError, naming the file and
     the reason, for anything else that cannot be read: not a regular file, larger than
-    ``max_bytes`` (on disk, or its arrays in total; 1 GiB by default), not an npz, corrupt
+    ``max_bytes`` (on disk, or its arrays in total; 512 MiB by default), not an npz, corrupt
     or truncated, a member whose header does not match its size, object (pickled) arrays,
     an unknown format version.
     """

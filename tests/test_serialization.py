@@ -411,3 +411,16 @@ def test_load_state_dict_takes_dlpack_and_array_interface_producers():
     m.load_state_dict({"weight": DLPackOnly(w), "bias": ArrayOnly(b)})
     assert m.weight.numpy().tolist() == [[1.5, -2.0]] and m.bias.numpy().tolist() == [0.25]
     assert m.weight.dtype == np.float32  # cast to the parameter's dtype, as copy_ does
+
+
+def test_the_default_limit_refuses_a_member_declaring_768_mib(tmp_path):
+    # a 1 KB zip whose directory says its member inflates to 768 MiB: refused before reading
+    path = tmp_path / "bomb.npz"
+    _npz_with(path, {"w.npy": _npy_bytes(np.zeros(4))})
+    data = bytearray(path.read_bytes())
+    central = data.index(b"PK\x01\x02")
+    data[central + 24:central + 28] = (768 << 20).to_bytes(4, "little")  # uncompressed size
+    path.write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match=r"bomb.npz'.*total 805306368 bytes uncompressed, over the "
+                                              r"limit of 536870912"):
+        mg.load(path)
