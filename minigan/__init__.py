@@ -7,7 +7,9 @@ measuring how backpropagation drives the GAN minimax game.
 """
 from __future__ import annotations
 
-from . import backend, cuda, functional, ops
+import sys as _sys
+
+from . import backend, cuda, ops
 from .autograd import (
     backward,
     detect_anomaly,
@@ -51,6 +53,7 @@ from .creation import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .nn import functional  # torch.nn.functional's home is nn; minigan.functional names it too
 from .ops import (
     abs,
     add,
@@ -124,10 +127,11 @@ bool = bool_
 half, float, double = float16, float32, float64
 short, int, long = int16, int32, int64
 __version__ = "0.1.0"
+_sys.modules[__name__ + ".functional"] = functional  # `import minigan.functional` keeps working
 
 
 def __getattr__(name):
-    # nn, optim, gan, lab, viz load on first use: `import minigan` stays light
+    # optim, gan, lab, viz load on first use: `import minigan` stays light
     import importlib
 
     if name in ("nn", "optim", "gan", "lab", "viz", "serialization", "utils"):

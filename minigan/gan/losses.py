@@ -12,10 +12,10 @@ Every loss is a mean over the minibatch (the E of the formulas): a scalar tensor
 """
 from __future__ import annotations
 
-from .. import functional as F
 from ..autograd import no_grad
 from ..backend.device import on_device_of
 from ..creation import ones_like, zeros_like
+from ..nn import functional as F
 from ..ops.reduce import mean
 from ..tensor import Tensor
 

@@ -1,10 +1,7 @@
 """minigan.nn: modules with PyTorch's names, argument orders and state-dict keys."""
 from __future__ import annotations
 
-import sys
-
-from .. import functional
-from . import init
+from . import functional, init
 from .containers import ModuleDict, ModuleList
 from .layers import (
     ELU,
@@ -25,9 +22,6 @@ from .layers import (
 from .loss import BCELoss, BCEWithLogitsLoss, L1Loss, MSELoss
 from .mlp import mlp
 from .module import Module, Parameter
-
-# `import minigan.nn.functional as F` works as in PyTorch: the module is minigan.functional
-sys.modules[__name__ + ".functional"] = functional
 
 __all__ = [
     "ELU",

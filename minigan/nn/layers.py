@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from .. import functional as F
 from ..backend import default_device
 from ..backend.device import on_device_of, parse_device, to_device
 from ..ops import activation as A
 from ..tensor import Tensor, not_tensor_error
+from . import functional as F
 from . import init
 from .module import Module, Parameter
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import warnings
 
-from .. import functional as F
 from ..tensor import Tensor
+from . import functional as F
 from .module import Module
 
 __all__ = ["BCELoss", "BCEWithLogitsLoss", "L1Loss", "MSELoss"]

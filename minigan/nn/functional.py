@@ -3,16 +3,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend.device import to_device
-from .ops import arith, reduce
-from .ops import loss as loss_ops
-from .ops._util import const
-from .ops.activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
-from .ops.linalg import linear
-from .ops.loss import bce_with_logits
-from .ops.shape import Embedding
-from .random import default_generator
-from .tensor import Tensor, _apply, not_tensor_error
+from ..backend.device import to_device
+from ..ops import arith, reduce
+from ..ops import loss as loss_ops
+from ..ops._util import const
+from ..ops.activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
+from ..ops.linalg import linear
+from ..ops.loss import bce_with_logits
+from ..ops.shape import Embedding
+from ..random import default_generator
+from ..tensor import Tensor, _apply, not_tensor_error
 
 logsigmoid = log_sigmoid  # the spelling of torch.nn.functional
 
