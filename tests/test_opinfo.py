@@ -60,6 +60,11 @@ OPS = {
     "nn.functional.binary_cross_entropy_with_logits": MF.binary_cross_entropy_with_logits,
     "nn.functional.mse_loss": MF.mse_loss,
 }
+OPS.update({  # comparisons and the like, which minigan has as operators and methods
+    "eq": lambda x, y: x == y, "ne": lambda x, y: x != y, "lt": lambda x, y: x < y, "le": lambda x, y: x <= y,
+    "gt": lambda x, y: x > y, "ge": lambda x, y: x >= y, "argmax": _method("argmax"), "argmin": _method("argmin"),
+    "isnan": _method("isnan"), "isfinite": _method("isfinite"),
+})
 if hasattr(MF, "l1_loss"):
     OPS["nn.functional.l1_loss"] = MF.l1_loss
 
@@ -71,9 +76,11 @@ def _is(op, *names):
 # Deliberate differences: (op names, predicate(sample) -> bool, reason). A sample that matches
 # is not run through minigan.
 DIFFERENCES = [
-    (("__radd__", "__rsub__", "__rmul__", "__rdiv__", "__rpow__", "__rmod__", "__rmatmul__"),
+    (("__radd__", "__rsub__", "__rmul__", "__rdiv__", "__rpow__", "__rmod__", "__rmatmul__",
+      "eq", "ne", "lt", "le", "gt", "ge"),
      lambda s: not isinstance(s.input, torch.Tensor),
-     "a reflected operator called unbound with a number as self: Python's operators never do that"),
+     "a number on the left of an operator: Python reflects it to the tensor's method (minigan has "
+     "the comparisons as operators only)"),
     (("maximum", "minimum", "max.binary", "min.binary"), lambda s: not all(
         isinstance(a, torch.Tensor) for a in (s.input, *s.args)),
      "minigan accepts a Python number as one operand of maximum/minimum (mg.maximum(w, 0.0))"),

@@ -452,3 +452,29 @@ def test_sum_and_mean_take_a_dtype_and_integers_sum_to_int64():
 def test_a_number_where_a_tensor_belongs_gets_pytorchs_words(name):
     with pytest.raises(TypeError, match=rf"{name}\(\): argument 'input' \(position 1\) must be Tensor, not float"):
         getattr(mg, name)(1.0)
+
+
+@pytest.mark.cuda
+def test_the_new_rules_give_the_same_values_and_gradients_on_cuda():
+    """max(dim), PyTorch's index placement, promotion with numbers, clamp with tensor bounds,
+    norm, %, rounding division, clamped BCE and std at 0: CPU and CUDA agree."""
+    rng = np.random.default_rng(5)
+    xs = rng.standard_normal((3, 4))
+    results = {}
+    for device in ("cpu", "cuda"):
+        x = mg.tensor(xs, dtype=mg.float64, device=device, requires_grad=True)
+        lo = mg.tensor(np.full(4, -0.5), dtype=mg.float64, device=device)
+        p = mg.tensor([[0.0, 1.0, 0.5, 1.0]], dtype=mg.float64, device=device, requires_grad=True)
+        y = mg.tensor([[0.0, 1.0, 0.3, 0.0]], dtype=mg.float64, device=device)
+        ints = mg.tensor([7, -7, 9], device=device)
+        parts = [x.max(1)[0], x.min(0, keepdim=True).values.flatten(), x[0, :, None][[1, 2]].flatten(),
+                 mg.where(x > 0, x, 0.0).flatten(), mg.clamp(x, lo, 0.5).flatten(), x.norm(2, dim=1),
+                 (x % 0.7).flatten(), x.div(0.3, rounding_mode="floor").flatten(),
+                 MF.binary_cross_entropy(p, y, reduction="none").flatten(), (x * 0.0 + 1.0).std(1),
+                 (ints / 2).to(mg.float64), (ints // 2).to(mg.float64)]
+        out = mg.cat(parts)
+        (g,) = mg.grad((out * mg.arange(out.shape[0], dtype=mg.float64, device=device)).sum(), [x])
+        results[device] = (out.to("cpu").numpy(), g.to("cpu").numpy())
+        assert str(out.device).startswith(device)
+    for got, want in zip(results["cuda"], results["cpu"]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
