@@ -43,9 +43,15 @@ bench: $(VENV)/.test-installed
 	$(PY) benchmarks/step.py
 	$(PY) benchmarks/ops.py
 
-lint: $(VENV)/.test-installed
-	$(PIP) install ruff
-	$(VENV)/bin/ruff check minigan tests benchmarks examples
+# lint: ruff (the rules in pyproject's [tool.ruff]) on all the Python, then mypy on the
+# modules [tool.mypy] lists; both pinned in the lint extra. CI runs it before the tests.
+$(VENV)/.lint-installed: pyproject.toml | $(PY)
+	$(PIP) install -e ".[lint]"
+	touch $@
+
+lint: $(VENV)/.lint-installed
+	$(VENV)/bin/ruff check minigan tests benchmarks examples docs kernels
+	$(PY) -m mypy
 
 clean:
-	rm -rf $(VENV) out build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) out build *.egg-info .pytest_cache .hypothesis .ruff_cache .mypy_cache

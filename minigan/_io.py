@@ -26,7 +26,7 @@ def default_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], binary: bool = True) -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[IO], object], binary: bool = True) -> None:
     """Call ``write(f)`` on a temporary file in ``path``'s folder, flush and fsync it, then
     rename it over ``path``: readers see the old file or the new one, never a torn one.
 
@@ -44,7 +44,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[IO], None], binary: b
         raise _naming(e, path) from e
     _writing.add(tmp)
     try:
-        with os.fdopen(fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as f:
+        with os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())

@@ -12,6 +12,7 @@ from __future__ import annotations
 import warnings
 import weakref
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -21,7 +22,10 @@ from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, se
 __all__ = ["backward", "detect_anomaly", "enable_grad", "grad", "is_grad_enabled", "no_grad",
            "set_grad_enabled"]
 
-Tensor = None  # set by minigan.tensor once the class exists (tensor imports this module)
+if TYPE_CHECKING:
+    from .tensor import Tensor
+else:
+    Tensor = None  # set by minigan.tensor once the class exists (tensor imports this module)
 
 
 def _all_finite(array) -> bool:
@@ -151,7 +155,11 @@ def _hook_entry(t) -> list:
     entry = _hooks.get(id(t))
     if entry is None or entry[0]() is not t:
         key = id(t)
-        entry = _hooks[key] = [weakref.ref(t, lambda _, key=key: _hooks.pop(key, None)), [], False]
+
+        def forget(_ref: weakref.ref, key: int = key) -> None:  # t was collected
+            _hooks.pop(key, None)
+
+        entry = _hooks[key] = [weakref.ref(t, forget), [], False]
     return entry
 
 

@@ -229,8 +229,11 @@ def _new_tensor(self: Tensor, data, dtype=None, device=None, requires_grad: bool
     return tensor(data, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
 
 
-Tensor.new_zeros = _new(zeros)
-Tensor.new_ones = _new(ones)
-Tensor.new_empty = _new(zeros)  # zero-filled where PyTorch leaves memory uninitialised
-Tensor.new_full = _new_full
-Tensor.new_tensor = _new_tensor
+for _name, _method in {
+    "new_zeros": _new(zeros),
+    "new_ones": _new(ones),
+    "new_empty": _new(zeros),  # zero-filled where PyTorch leaves memory uninitialised
+    "new_full": _new_full,
+    "new_tensor": _new_tensor,
+}.items():
+    setattr(Tensor, _name, _method)

@@ -30,9 +30,8 @@ class no_grad:
         self._prev = state.grad_enabled
         state.grad_enabled = self._enabled
 
-    def __exit__(self, *exc) -> bool:
+    def __exit__(self, *exc) -> None:
         state.grad_enabled = self._prev
-        return False
 
     def __call__(self, fn):
         cls = self.__class__

@@ -5,6 +5,8 @@ every device.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 _gen = np.random.default_rng()
@@ -24,9 +26,9 @@ def default_generator() -> np.random.Generator:
     return _gen
 
 
-def get_rng_state() -> dict:
+def get_rng_state() -> dict[str, Any]:
     """The generator's state, to be saved in a checkpoint."""
-    return _gen.bit_generator.state
+    return dict(_gen.bit_generator.state)
 
 
 def set_rng_state(state: dict) -> None:
@@ -61,8 +63,8 @@ class Generator(np.random.Generator):
         """The seed given to ``manual_seed`` (None if never seeded)."""
         return self._initial_seed
 
-    def get_state(self) -> dict:
-        return self.bit_generator.state
+    def get_state(self) -> dict[str, Any]:
+        return dict(self.bit_generator.state)
 
     def set_state(self, state: dict) -> "Generator":
         self.bit_generator.state = state

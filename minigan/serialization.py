@@ -184,10 +184,10 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> np.ndarray:
             )
         arr = np.empty(shape[::-1] if fortran else shape, dtype=dtype)
         if nbytes:
-            view = memoryview(arr.reshape(-1).view(np.uint8))
+            view = arr.reshape(-1).view(np.uint8).data  # a memoryview of arr's bytes
             got = 0
             while got < nbytes:
-                n = f.readinto(view[got:])
+                n = f.readinto(view[got:])  # type: ignore[attr-defined]  # f is a ZipExtFile
                 if not n:
                     raise EOFError(f"member '{info.filename}' ends after {got} of {nbytes} bytes")
                 got += n

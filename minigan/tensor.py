@@ -6,8 +6,10 @@ one place where ops run, so it is kept lean: it is the hot path of every model.
 """
 from __future__ import annotations
 
+import builtins
 import itertools
 import numbers
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -52,6 +54,45 @@ class Tensor:
                  "__weakref__")
     __array_ufunc__ = None  # numpy defers to Tensor's reflected operators
     __array_priority__ = 1000
+
+    if TYPE_CHECKING:  # for type checkers: minigan.ops attaches these when it is imported
+        array: Any  # a numpy.ndarray or a cupy.ndarray
+        _writes: Any  # _UNWRITTEN, or the [count, tick] list shared by views of the storage
+        grad: Tensor | None
+        _op: Any
+        _parents: tuple[Tensor, ...] | None
+        _recorded_at: int
+
+        def __getattr__(self, name: str) -> Any: ...  # the methods (t.sum, t.reshape...)
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __floordiv__(self, other: Any) -> Tensor: ...
+        def __rfloordiv__(self, other: Any) -> Tensor: ...
+        def __mod__(self, other: Any) -> Tensor: ...
+        def __rmod__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __invert__(self) -> Tensor: ...
+        def __getitem__(self, idx: Any) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __and__(self, other: Any) -> Tensor: ...
+        def __or__(self, other: Any) -> Tensor: ...
 
     def __init__(self, data=(), *size, requires_grad: bool = False):
         if type(self) is Tensor and (size or (isinstance(data, _LEGACY_DATA) and not isinstance(data, np.generic))):
@@ -493,14 +534,14 @@ class Tensor:
                 f"tensor self {list(self.shape)} (src must broadcast to it)") from None
         return self._inplace("copy_", _copied, src)
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> "Tensor":
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0, *, generator=None) -> "Tensor":
         """Fill with samples of N(mean, std^2) from minigan's generator (or ``generator``)."""
         if std < 0:
             raise RuntimeError(f"normal_ expects std >= 0.0, but found std {std}")
         values = _rng(generator).normal(mean, std, size=self.shape)
         return self._fill_random("normal_", values)
 
-    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None) -> "Tensor":
+    def uniform_(self, from_: builtins.float = 0.0, to: builtins.float = 1.0, *, generator=None) -> "Tensor":
         """Fill with samples of U[from_, to) from minigan's generator (or ``generator``)."""
         if from_ > to:
             raise RuntimeError(
@@ -593,7 +634,7 @@ def _input_error(op, inputs) -> TypeError:
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             return not_tensor_error(op.name, "input" if i == 0 else f"input{i}", i + 1, t)
-    return None
+    return TypeError(f"{op.name}(): every input must be a Tensor")
 
 
 def _device_error(op, inputs):
@@ -688,5 +729,5 @@ def _index_arrays(idx):
 
 from . import autograd  # noqa: E402
 
-autograd.Tensor = Tensor
+autograd.Tensor = Tensor  # type: ignore[misc]  # autograd declares it for type checkers only
 from . import ops  # noqa: E402  (ops build on Tensor and _apply)

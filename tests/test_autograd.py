@@ -243,6 +243,7 @@ def test_grad_skips_gradients_of_tensors_that_do_not_lead_to_the_inputs(monkeypa
     """mg.grad(loss, x) must not compute the weight gradient of a layer it passes through
     (the generator step of a GAN differentiates through D without wanting D's gradients)."""
     import minigan.functional as F
+
     from minigan.ops import linalg
 
     rng = np.random.default_rng(0)

@@ -1,10 +1,12 @@
 """Lazy CuPy: detect once whether a usable CUDA device exists, and say why not."""
 from __future__ import annotations
 
+from typing import Any
+
 _state: dict = {}
 
 
-def _probe() -> tuple[object | None, str]:
+def _probe() -> tuple[Any, str]:
     try:
         import cupy
     except Exception as exc:  # ImportError, or a broken install
@@ -20,7 +22,7 @@ def _probe() -> tuple[object | None, str]:
     return cupy, ""
 
 
-def _get() -> tuple[object | None, str]:
+def _get() -> tuple[Any, str]:
     if "cupy" not in _state:
         _state["cupy"], _state["reason"] = _probe()
     return _state["cupy"], _state["reason"]

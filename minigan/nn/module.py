@@ -285,7 +285,7 @@ class Module:
 
     # ---- state dict --------------------------------------------------------------
     def state_dict(self, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+                   keep_vars: bool = False) -> dict[str, Tensor]:
         """name -> Tensor for every parameter and persistent buffer, with PyTorch's key names
         ("0.weight", "net.2.bias", "running_mean"). Values are detached and share memory."""
         if destination is None:
@@ -301,9 +301,6 @@ class Module:
                 m.state_dict(destination, prefix + name + ".", keep_vars)
         return destination
 
-    def _state_entries(self) -> OrderedDict[str, Tensor]:
-        return self.state_dict(keep_vars=True)
-
     def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
                         assign: bool = False) -> _IncompatibleKeys:
         """Copy values into the parameters and buffers in place, cast to their dtype.
@@ -317,7 +314,7 @@ class Module:
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"expected a mapping for state_dict, got {type(state_dict).__name__}")
-        own = self._state_entries()
+        own = self.state_dict(keep_vars=True)
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         errors = []
@@ -374,6 +371,3 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return head + lines[0] + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
-
-    def __dir__(self):
-        return sorted(set(super().__dir__()))

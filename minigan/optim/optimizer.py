@@ -282,6 +282,8 @@ class _FlatGroup:
         laid out here (load_state_dict makes new ones; a per-parameter step drops the
         layout, see Optimizer.step)."""
         dicts, views, first = self.dicts, self.views, self.p
+        if dicts is None:
+            return False
         for i, p in enumerate(params):
             a = p.array
             if states.get(p) is not dicts[i] or a.shape != views[i].shape or a.dtype != first.dtype \

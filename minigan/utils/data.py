@@ -15,6 +15,7 @@ import collections.abc
 import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class ConcatDataset(Dataset):
         self.datasets = list(datasets)
         if not self.datasets:
             raise ValueError("datasets should not be an empty iterable")
-        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]))
+        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]))  # type: ignore[arg-type]
 
     def __len__(self) -> int:
         return int(self.cumulative_sizes[-1])
@@ -108,7 +109,7 @@ class ConcatDataset(Dataset):
 
 def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Subset]:
     """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1)."""
-    n = len(dataset)
+    n = len(dataset)  # type: ignore[arg-type]  # a map-style dataset has a length
     if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
         counts = [math.floor(n * f) for f in lengths]
         for i in range(n - sum(counts)):  # the remainder goes round-robin, as in PyTorch
@@ -128,7 +129,7 @@ def random_split(dataset: Dataset, lengths: Sequence, generator=None) -> list[Su
 class Sampler:
     """Iterates over dataset indices."""
 
-    def __iter__(self) -> Iterator[int]:
+    def __iter__(self) -> Iterator[Any]:  # indices, or lists of them (BatchSampler)
         raise NotImplementedError
 
 
