@@ -8,6 +8,7 @@ the hot path (every op) stays cheap.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 __all__ = ["detect_anomaly", "enable_grad", "is_grad_enabled", "no_grad", "set_grad_enabled"]
@@ -73,7 +74,7 @@ def is_grad_enabled() -> bool:
 
 
 @contextmanager
-def detect_anomaly():
+def detect_anomaly() -> Iterator[None]:
     """Within this context (in this thread), the first op whose forward or backward makes a
     NaN or inf raises a RuntimeError that names the op (slower: every result is checked)."""
     prev = state.anomaly

@@ -44,12 +44,12 @@ class Generator(np.random.Generator):
     numbers as ``mg.manual_seed(s)`` followed by the global functions.
     """
 
-    def __init__(self, device="cpu"):
+    def __init__(self, device: Any = "cpu") -> None:
         if str(device) != "cpu":
             raise RuntimeError(f"Generator: only 'cpu' generators exist in minigan, got device {device!r} "
                                "(random numbers are drawn on the CPU and moved)")
         super().__init__(np.random.PCG64())
-        self._initial_seed = None
+        self._initial_seed: int | None = None
 
     def manual_seed(self, seed: int) -> "Generator":
         """Reseed in place; returns self (so ``Generator().manual_seed(0)`` chains)."""

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 
-import numpy as np
-
 from . import cuda
 from .device import Device, device_of, get_array_module, parse_device, to_device
 
@@ -46,6 +44,3 @@ def set_default_device(device: str | Device) -> None:
         cuda.require()
     _default = dev
 
-
-def numpy_module():
-    return np

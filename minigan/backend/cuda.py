@@ -38,12 +38,12 @@ def unavailable_reason() -> str:
     return _get()[1]
 
 
-def cupy():
+def cupy() -> Any:
     """The cupy module; raises a clear error when no CUDA device can be used."""
     return require()
 
 
-def require():
+def require() -> Any:
     mod, reason = _get()
     if mod is None:
         raise RuntimeError(

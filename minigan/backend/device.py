@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -13,7 +15,7 @@ class Device:
 
     __slots__ = ("type", "index")
 
-    def __init__(self, type: str, index: int | None = None):
+    def __init__(self, type: str, index: int | None = None) -> None:
         self.type = type
         self.index = index
 
@@ -75,7 +77,7 @@ def is_cupy_array(a) -> bool:
     return type(a).__module__.startswith("cupy")
 
 
-def get_array_module(*arrays):
+def get_array_module(*arrays: Any) -> Any:
     """numpy, unless one of ``arrays`` is a CuPy array: then cupy (the xp idiom)."""
     for a in arrays:
         if type(a) is not np.ndarray and is_cupy_array(a):
@@ -83,7 +85,7 @@ def get_array_module(*arrays):
     return np
 
 
-def to_device(array, device: Device):
+def to_device(array: Any, device: Device) -> Any:
     """Copy ``array`` to ``device`` (no copy if it is already there)."""
     if device.type == "cpu":
         if isinstance(array, np.ndarray):
@@ -106,7 +108,7 @@ def to_device(array, device: Device):
 _NULL = contextlib.nullcontext()
 
 
-def on_device_of(array):
+def on_device_of(array: Any) -> contextlib.AbstractContextManager:
     """A context in which CuPy allocates and launches on ``array``'s device (a no-op for
     NumPy). CuPy works on its *current* device, not on its operands' one."""
     return _NULL if isinstance(array, np.ndarray) else array.device
@@ -116,7 +118,7 @@ def current_cuda_id() -> int:
     return cuda.cupy().cuda.runtime.getDevice()
 
 
-def common_cuda_device(arrays, what):
+def common_cuda_device(arrays: Sequence[Any], what: Callable[[], Exception]) -> int:
     """The id of the CUDA device every array in ``arrays`` (all CuPy arrays) lives on;
     RuntimeError from ``what()`` when they are on several."""
     dev = arrays[0].device.id
@@ -129,7 +131,7 @@ def common_cuda_device(arrays, what):
 _SCALARS: dict = {}
 
 
-def scalar_like(value, dtype, like):
+def scalar_like(value: Any, dtype: Any, like: Any) -> Any:
     """``value`` as a 0-d array of ``dtype`` (None: inferred) on ``like``'s device. On a
     GPU each one is a host-to-device copy, so they are made once per device, dtype and
     value (at most a few thousand distinct ones are kept)."""
@@ -145,7 +147,7 @@ def scalar_like(value, dtype, like):
     return arr
 
 
-def ones_like_on_device(array):
+def ones_like_on_device(array: Any) -> Any:
     """Ones of ``array``'s shape and dtype, on its device."""
     if isinstance(array, np.ndarray):
         return np.ones(array.shape, dtype=array.dtype)

@@ -26,7 +26,7 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad: bool = True):
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.empty(0, dtype=np.float32)
         super().__init__(data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad)
@@ -347,7 +347,7 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     # ---- calling and printing ---------------------------------------------------------
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
 
     def __call__(self, *args, **kwargs):

@@ -87,7 +87,7 @@ class Optimizer:
         for g in self.param_groups:
             zero_grad(g["params"], set_to_none)
 
-    def step(self, closure: Callable[[], Any] | None = None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns ``closure()`` if given."""
         loss = None
         if closure is not None:
@@ -243,7 +243,7 @@ class _FlatGroup:
     array, of which each parameter's state holds views. ``matches`` tells whether the
     layout still fits (a load_state_dict, a .to(device) or a per-parameter step changes it)."""
 
-    def __init__(self, p, views, state, state_views, xp):
+    def __init__(self, p, views, state, state_views, xp) -> None:
         self.p, self.views, self.state, self.state_views, self.xp = p, views, state, state_views, xp
         self.g = xp.empty_like(p)
         self.scratch = [xp.empty_like(p), xp.empty_like(p)]
@@ -361,12 +361,12 @@ def _check(cond: bool, msg: str) -> None:
         raise ValueError(msg)
 
 
-def xp_of(a):
+def xp_of(a: Any) -> Any:
     """numpy for a NumPy array, cupy for a CuPy one (fast path for NumPy)."""
     return np if type(a) is np.ndarray else get_array_module(a)
 
 
-def effective_grad(p, g, weight_decay: float, maximize: bool, out):
+def effective_grad(p: Any, g: Any, weight_decay: float, maximize: bool, out: Any) -> Any:
     """The gradient the update uses: g' = -g if maximize; g' = g' + weight_decay p (L2).
 
     Returns ``g`` itself when nothing changes (it is then only read), else ``out``.

@@ -237,7 +237,7 @@ def _is_array(x) -> bool:
     return isinstance(x, np.ndarray) or (hasattr(x, "__cuda_array_interface__") and hasattr(x, "dtype"))
 
 
-def default_collate(batch):
+def default_collate(batch: Any) -> Any:
     """Stack a list of samples into a batch, as torch.utils.data.default_collate.
 
     Tensors and NumPy arrays are stacked along a new first dimension (shapes must match);
@@ -269,7 +269,7 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Mapping):
         fields = {key: default_collate([d[key] for d in batch]) for key in elem}
         try:
-            return type(elem)(fields)
+            return type(elem)(fields)  # type: ignore[call-arg]  # most Mappings take a dict
         except TypeError:  # a Mapping that cannot be built from a dict
             return fields
     if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # namedtuple
@@ -291,7 +291,7 @@ def _check_same_shapes(shapes) -> None:
             )
 
 
-def default_convert(data):
+def default_convert(data: Any) -> Any:
     """What a DataLoader with ``batch_size=None`` does to each sample: NumPy arrays become
     tensors (sharing memory); everything else is left as it is, recursing into containers."""
     if _is_array(data) and data.dtype.kind in "biufc":
@@ -322,7 +322,7 @@ class DataLoader:
                  collate_fn: Callable | None = None, pin_memory: bool = False, drop_last: bool = False,
                  timeout: float = 0, worker_init_fn: Callable | None = None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor: int | None = None,
-                 persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True):
+                 persistent_workers: bool = False, pin_memory_device: str = "", in_order: bool = True) -> None:
         if not isinstance(num_workers, int) or num_workers < 0:
             raise ValueError("num_workers option should be non-negative; use num_workers=0 to disable multiprocessing.")
         if timeout < 0:
