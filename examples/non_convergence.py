@@ -14,9 +14,12 @@ What it shows:
    amplitude. (With the non-saturating loss the same orbit shrinks, slowly: at lr 0.1 the
    amplitude of theta falls by about 3x in 1000 iterations. Try it: change g_loss below.)
 
-What it prints: the bilinear radius after N steps (measured vs the formula (1 + lr^2)^(N/2))
-for simultaneous play, the alternating radius, and for the Dirac-GAN the amplitude of
-theta and of D(G(z)) - 1/2 in the first and last quarter of the run (no decay = no convergence).
+What it prints: the Dirac-GAN under three kinds of gradient play, measured with minigan's
+autograd (lab.dirac) against the linear theory of Mescheder et al.: the growth of the
+distance to the equilibrium per simultaneous step (sqrt(1 + h^2/4)), the period of the
+alternating orbit (2 pi / arccos(1 - h^2/8) steps), and the contraction per step with R1
+(max |1 + h lambda|); then for the Trainer's Dirac-GAN the amplitude of theta and of
+D(G(z)) - 1/2 in the first and last quarter of the run (no decay = no convergence).
 """
 from __future__ import annotations
 
@@ -28,6 +31,7 @@ import numpy as np
 import minigan as mg
 from minigan import nn, optim
 from minigan.gan import Trainer
+from minigan.lab import dirac
 from minigan.viz import non_convergence_figure
 
 
@@ -61,6 +65,7 @@ def main(argv=None) -> dict:
     p.add_argument("--iterations", type=int, default=600, help="steps of each game")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--gamma", type=float, default=0.3, help="R1 weight of the Dirac-GAN")
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 
@@ -68,7 +73,10 @@ def main(argv=None) -> dict:
     alternating = bilinear_play(args.iterations, args.lr, simultaneous=False)
     r0 = float(np.hypot(*simultaneous[0]))
     r_sim, r_alt = float(np.hypot(*simultaneous[-1])), float(np.hypot(*alternating[-1]))
-    r_formula = r0 * (1 + args.lr**2) ** (args.iterations / 2)
+    dirac_steps = max(args.iterations, 300)  # an alternating orbit takes ~126 steps at h = 0.1
+    measured = {m: dirac.measure(dirac.simulate(m, dirac_steps, args.lr, args.gamma)) for m in dirac.METHODS}
+    formulas = {"simultaneous": dirac.simultaneous_factor(args.lr), "alternating": dirac.alternating_period(args.lr),
+                "r1": dirac.r1_factor(args.lr, args.gamma)}
 
     # ---- the Dirac-GAN: p_data = delta_0, G(z) = theta (z = 0), D(x) = sigmoid(psi x)
     mg.manual_seed(args.seed)
@@ -100,11 +108,18 @@ def main(argv=None) -> dict:
                 "ψ (D's weight)": (its, np.array(psis))},
         curves_title="Dirac-GAN (Mescheder et al. 2018): no convergence to θ = ψ = 0",
         curves_ylabel="value")
-    result = {"radius_simultaneous": r_sim, "radius_formula": r_formula, "radius_alternating": r_alt,
+    result = {"simultaneous_factor": measured["simultaneous"]["factor"],
+              "simultaneous_theory": formulas["simultaneous"],
+              "alternating_period": measured["alternating"]["period"], "alternating_theory": formulas["alternating"],
+              "r1_factor": measured["r1"]["factor"], "r1_theory": formulas["r1"],
               "theta_amplitude": theta_amp, "d_fake_amplitude": dfake_amp}
-    print(f"bilinear x*y, lr {args.lr}, {args.iterations} steps from radius {r0:.3f}:")
-    print(f"  simultaneous: radius {r_sim:.3f} (formula (1 + lr^2)^(N/2) r0 = {r_formula:.3f}) -> spirals out")
-    print(f"  alternating:  radius {r_alt:.3f} -> bounded orbit, never reaches (0, 0)")
+    print(f"Dirac-GAN, step h = {args.lr}, {dirac_steps} steps from theta = psi = 0.1, gradients by autograd:")
+    print(f"  simultaneous: distance to (0, 0) x {result['simultaneous_factor']:.6f} per step "
+          f"(theory sqrt(1 + h^2/4) = {formulas['simultaneous']:.6f}): spirals out")
+    print(f"  alternating:  a closed orbit of period {result['alternating_period']:.2f} steps "
+          f"(theory 2 pi / arccos(1 - h^2/8) = {formulas['alternating']:.2f}): never reaches (0, 0)")
+    print(f"  R1, gamma {args.gamma}: distance x {result['r1_factor']:.6f} per step "
+          f"(theory max |1 + h lambda| = {formulas['r1']:.6f}): converges")
     print(f"Dirac-GAN {args.iterations} iterations: max |theta| first/last quarter "
           f"{theta_amp[0]:.3f} / {theta_amp[1]:.3f}; max |D(G(z)) - 1/2| {dfake_amp[0]:.3f} / {dfake_amp[1]:.3f}")
     print(f"wrote {os.path.join(args.out, 'non_convergence.png')}")

@@ -29,7 +29,7 @@ def theory_report(iterations: int = 1500, seed: int = 0, log: Callable[[str], No
     log(f"  V(D, G) = {conv['value']:.5f} (Monte Carlo) vs -log 4 = {conv['minus_log4']:.5f}; "
         f"C(G) = {conv['criterion']:.5f}")
     return {"optimal_discriminator": {k: v for k, v in opt.items() if isinstance(v, float)},
-            "converged_1d": conv}
+            "converged_1d": {k: v for k, v in conv.items() if k != "curve"}}
 
 
 def dirac_report(steps: int = 200, lr: float = 0.1, gamma: float = 0.3,

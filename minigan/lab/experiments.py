@@ -18,7 +18,7 @@ from ..optim.lr_scheduler import LambdaLR
 from ..random import manual_seed
 from . import datasets, metrics, theory
 
-__all__ = ["converged_1d", "optimal_discriminator"]
+__all__ = ["converged_1d", "optimal_discriminator", "ring_run"]
 
 
 def optimal_discriminator(iterations: int = 1500, seed: int = 0, batch_size: int = 512) -> dict:
@@ -61,7 +61,8 @@ def converged_1d(iterations: int = 3000, seed: int = 0, mu: float = 2.0, sigma: 
 
     Returns the learned ``mu_g``, ``sigma_g``; ``jsd`` (exact, on a grid) and ``criterion``
     C(G) = -log 4 + 2 JSD; ``d_max_dev``: max |D(x) - 1/2| over [mu - 2 sigma, mu + 2 sigma];
-    ``value``: V(D, G) by Monte Carlo on 20,000 samples of each; ``minus_log4``."""
+    ``value``: V(D, G) by Monte Carlo on 20,000 samples of each; ``minus_log4``;
+    ``curve``: (iterations, exact C(G)) at about 150 points of the run."""
     manual_seed(seed)
     data = datasets.Gaussian1D(mu, sigma)
     g = nn.Linear(1, 1)
@@ -72,11 +73,25 @@ def converged_1d(iterations: int = 3000, seed: int = 0, mu: float = 2.0, sigma: 
     factor = lambda it: 1.0 if it <= half else 1.0 - 0.98 * min(1.0, (it - half) / max(1, iterations - half))
     schedulers = [LambdaLR(opt_g, factor), LambdaLR(opt_d, factor)]
     trainer = Trainer(g, d, opt_g, opt_d, data, z_dim=1, batch_size=256, seed=seed)
-    trainer.train(iterations, callback=lambda tr, rec: [s.step() for s in schedulers])
-    a = float(np.asarray(g.weight.cpu().numpy()).reshape(-1)[0])
-    b = float(np.asarray(g.bias.cpu().numpy()).reshape(-1)[0])
     x, dx = theory.grid_1d(mu - 8 * sigma, mu + 8 * sigma, 4001)
-    jsd = theory.jsd(data.density(x), datasets.Gaussian1D(b, max(abs(a), 1e-6)).density(x), dx)
+    p_data = data.density(x)
+
+    def affine() -> tuple[float, float, float]:
+        a = float(np.asarray(g.weight.cpu().numpy()).reshape(-1)[0])
+        b = float(np.asarray(g.bias.cpu().numpy()).reshape(-1)[0])
+        return a, b, theory.jsd(p_data, datasets.Gaussian1D(b, max(abs(a), 1e-6)).density(x), dx)
+
+    every = max(1, iterations // 150)
+    curve = [(0, -theory.LOG4 + 2 * affine()[2])]
+
+    def step(tr, rec):
+        for s in schedulers:
+            s.step()
+        if rec["iteration"] % every == 0:
+            curve.append((rec["iteration"], -theory.LOG4 + 2 * affine()[2]))
+
+    trainer.train(iterations, callback=step)
+    a, b, jsd = affine()
     near = np.linspace(mu - 2 * sigma, mu + 2 * sigma, 401)
     rng = np.random.default_rng(seed + 1)
     d_real = metrics.probabilities_on(d, data.sample(20_000, rng))
@@ -84,4 +99,30 @@ def converged_1d(iterations: int = 3000, seed: int = 0, mu: float = 2.0, sigma: 
     return {"mu_g": b, "sigma_g": abs(a), "jsd": jsd, "criterion": -theory.LOG4 + 2 * jsd,
             "d_max_dev": float(np.abs(metrics.probabilities_on(d, near) - 0.5).max()),
             "value": theory.value_monte_carlo(d_real, d_fake), "minus_log4": -theory.LOG4,
-            "iterations": iterations}
+            "iterations": iterations, "curve": np.array(curve)}
+
+
+def ring_run(iterations: int, seed: int, *, k_d: int = 1, k_g: int = 1, hidden: int = 128, layers: int = 2,
+             lr: float = 5e-4, batch_size: int = 256, snapshots: int = 0):
+    """A small GAN on the 8-mode ring (MLPs ``layers`` x ``hidden``, non-saturating loss,
+    Adam(lr, (0.5, 0.999)), no regularizer), for sweeps over one knob. Returns
+    (trainer, taken), ``taken`` the [(iteration, 1000 samples)] at ``snapshots`` evenly
+    spaced iterations, and the final statistics in ``trainer.stats`` (mode_statistics on
+    2,500 samples, plus ``top_share``: the largest share of samples nearest one mode)."""
+    manual_seed(seed)
+    ring = datasets.GaussianMixture.ring()
+    g = nn.mlp([2] + [hidden] * layers + [2], activation=nn.LeakyReLU(0.2))
+    d = nn.mlp([2] + [hidden] * layers + [1], activation=nn.LeakyReLU(0.2))
+    trainer = Trainer(g, d, optim.Adam(g.parameters(), lr=lr, betas=(0.5, 0.999)),
+                      optim.Adam(d.parameters(), lr=lr, betas=(0.5, 0.999)), ring,
+                      z_dim=2, batch_size=batch_size, k_d=k_d, k_g=k_g, seed=seed)
+    marks = set(np.linspace(0, iterations, snapshots + 1).astype(int)[1:].tolist()) if snapshots else set()
+    taken = []
+    trainer.train(iterations, callback=lambda tr, r: taken.append((r["iteration"], tr.sample(1000)))
+                  if r["iteration"] in marks else None)
+    fake = trainer.sample(2500, np.random.default_rng(seed + 12346))
+    nearest = ((fake[:, None, :] - ring.means[None]) ** 2).sum(-1).argmin(1)
+    trainer.stats = {"coverage": metrics.mode_statistics(fake, ring.means, ring.std),
+                     "top_share": float(np.bincount(nearest, minlength=ring.n_modes).max() / len(fake)),
+                     "jsd": metrics.jsd_estimate(fake, ring)}
+    return trainer, taken

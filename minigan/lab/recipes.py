@@ -94,8 +94,8 @@ _DEFAULTS: dict[str, dict] = {
     "grid25": {},
     "swiss": {},
     "gauss1d": {"iterations": 3000, "r1": None, "hidden": 32, "layers": 2, "z_dim": 1},
-    "digits": {"iterations": 3000, "batch_size": 64, "lr_d": 2e-4, "lr_g": 2e-4, "r1": None,
-               "hidden": 256, "layers": 2, "z_dim": 16, "lr_schedule": "constant"},
+    "digits": {"iterations": 1500, "batch_size": 128, "lr_d": 5e-4, "lr_g": 5e-4, "r1": None,
+               "hidden": 256, "layers": 2, "z_dim": 32, "lr_schedule": "constant"},
 }
 
 

@@ -1,0 +1,150 @@
+"""Mode coverage of `minigan train ring8` and `minigan train grid25` with their default
+recipes, measured as VEEGAN and PacGAN measure it, beside the papers' published rows.
+
+Protocol (Srivastava et al. 2017; Lin et al. 2018): 2,500 samples; a sample is high quality
+(HQ) within 3 std of its nearest mode; a mode is captured with >= 20 HQ samples (PacGAN;
+VEEGAN's >= 1 is reported too); the reverse KL of the HQ samples' histogram over the modes.
+Ring: 8 modes on radius 2, std 0.02 (the papers' radius 1, std 0.01 in std units); grid:
+5x5 at {-4, -2, 0, 2, 4}, std 0.05. Each run is exactly what `python -m minigan train
+DATASET --seed S` runs (minigan.lab.runs.train_run with the default recipe), one BLAS thread.
+
+The seeds default to 100-109, which the recipe search (benchmarks/recipe_search.py, seeds
+0-2) never saw. Writes benchmarks/results/mode_coverage.json (every run) and .md (the table).
+
+    nice -n 10 python benchmarks/mode_coverage.py            # 2 x 10 runs, ~1 CPU-minute each
+    python benchmarks/mode_coverage.py --table               # redraw the table from the JSON
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+from minigan.lab import recipes, runs  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results")
+DATASETS = ("ring8", "grid25")
+GOALS = {"ring8": (8, 0.95), "grid25": (25, 0.90)}
+
+# (name, ring modes, ring HQ %, grid modes, grid HQ %) as the papers print them
+PAPERS = [
+    ("VEEGAN (Srivastava et al. 2017)", 8, 52.9, 24.6, 40.0),
+    ("GAN, PacGAN's table (Lin et al. 2018)", 6.3, 98.2, 17.3, 94.8),
+    ("PacGAN4 (Lin et al. 2018)", 7.8, 95.9, 24.8, 93.6),
+    ("GDPP (Elfeki et al. 2019)", 8.0, 71.7, 24.8, 68.5),
+]
+
+
+def run_all(seeds: list[int], datasets: tuple[str, ...]) -> list[dict]:
+    rows = []
+    for ds in datasets:
+        for seed in seeds:
+            recipe = recipes.default_recipe(ds, seed=seed)
+            with tempfile.TemporaryDirectory() as tmp:
+                s = runs.train_run(recipe, os.path.join(tmp, "run"), checkpoint_every=0, progress=False,
+                                   figures=False, log=lambda *_: None)
+            row = {k: s[k] for k in ("dataset", "seed", "iterations", "seconds", "cpu_seconds", "modes",
+                                     "modes_any", "n_modes", "high_quality", "reverse_kl", "histogram_kl",
+                                     "histogram_js")}
+            row["min_hq_per_mode"] = int(min(s["hq_per_mode"]))
+            goal_modes, goal_hq = GOALS[ds]
+            row["goal"] = bool(s["modes"] >= goal_modes and s["high_quality"] >= goal_hq)
+            rows.append(row)
+            print(f"{ds} seed {seed}: {s['modes']}/{s['n_modes']} modes, {100 * s['high_quality']:.1f}% HQ, "
+                  f"reverse KL {s['reverse_kl']:.4f}, {s['cpu_seconds']:.0f} CPU-s, {s['seconds']:.0f} s wall",
+                  flush=True)
+    return rows
+
+
+def _stats(values) -> dict:
+    a = np.asarray(values, np.float64)
+    return {"mean": float(a.mean()), "std": float(a.std(ddof=1)) if len(a) > 1 else 0.0,
+            "min": float(a.min()), "max": float(a.max())}
+
+
+def summarize(rows: list[dict]) -> dict:
+    out = {}
+    for ds in DATASETS:
+        mine = [r for r in rows if r["dataset"] == ds]
+        if not mine:
+            continue
+        out[ds] = {"runs": len(mine), "seeds": [r["seed"] for r in mine],
+                   "modes": _stats([r["modes"] for r in mine]),
+                   "modes_any": _stats([r["modes_any"] for r in mine]),
+                   "high_quality_pct": _stats([100 * r["high_quality"] for r in mine]),
+                   "reverse_kl": _stats([r["reverse_kl"] for r in mine]),
+                   "cpu_seconds": _stats([r["cpu_seconds"] for r in mine]),
+                   "seconds": _stats([r["seconds"] for r in mine]),
+                   "goal_reached": sum(r["goal"] for r in mine)}
+    return out
+
+
+def markdown(summary: dict, meta: dict) -> str:
+    ring, grid = summary.get("ring8"), summary.get("grid25")
+
+    def cell(s, key, pct=False):
+        if s is None:
+            return "–"
+        v = s[key]
+        fmt = "{:.1f}" if pct else "{:.1f}"
+        return f"{fmt.format(v['mean'])} ({fmt.format(v['min'])}–{fmt.format(v['max'])})"
+
+    lines = ["| | ring modes | ring HQ | grid modes | grid HQ |", "|---|---|---|---|---|"]
+    for name, rm, rh, gm, gh in PAPERS:
+        lines.append(f"| {name} | {rm} | {rh}% | {gm} | {gh}% |")
+    n = max((s["runs"] for s in summary.values()), default=0)
+    lines.append(f"| **minigan defaults, {n} seeds {meta['seeds_text']}: mean (min–max)** | "
+                 f"{cell(ring, 'modes')} | {cell(ring, 'high_quality_pct', True)}% | "
+                 f"{cell(grid, 'modes')} | {cell(grid, 'high_quality_pct', True)}% |")
+    lines.append("")
+    for ds, s in summary.items():
+        gm, gh = GOALS[ds]
+        lines.append(f"- {ds}: goal ({gm}/{gm} modes, >= {100 * gh:.0f}% HQ) reached on {s['goal_reached']} of "
+                     f"{s['runs']} seeds; HQ {s['high_quality_pct']['mean']:.1f}% ± {s['high_quality_pct']['std']:.1f} "
+                     f"(std over seeds); reverse KL {s['reverse_kl']['mean']:.4f}; "
+                     f"{s['cpu_seconds']['mean']:.0f} CPU-s per run (max {s['cpu_seconds']['max']:.0f}), "
+                     f"{s['seconds']['mean']:.0f} s wall (max {s['seconds']['max']:.0f}) on {meta['machine']}")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--seeds", default="100-109", help="a range a-b or a comma-separated list")
+    p.add_argument("--datasets", default=",".join(DATASETS))
+    p.add_argument("--table", action="store_true", help="only redraw the Markdown from the JSON")
+    p.add_argument("--out", default=RESULTS)
+    args = p.parse_args(argv)
+    json_path, md_path = os.path.join(args.out, "mode_coverage.json"), os.path.join(args.out, "mode_coverage.md")
+    if args.table:
+        with open(json_path, encoding="utf-8") as f:
+            saved = json.load(f)
+        rows, meta = saved["runs"], saved["meta"]
+    else:
+        if "-" in args.seeds:
+            a, b = (int(x) for x in args.seeds.split("-"))
+            seeds = list(range(a, b + 1))
+        else:
+            seeds = [int(x) for x in args.seeds.split(",")]
+        rows = run_all(seeds, tuple(args.datasets.split(",")))
+        meta = {"seeds_text": args.seeds, "machine": f"{platform.machine()} with {os.cpu_count()} cores, shared",
+                "blas_threads": 1, "recipes": {ds: recipes.default_recipe(ds).to_dict() for ds in DATASETS}}
+    summary = summarize(rows)
+    os.makedirs(args.out, exist_ok=True)
+    with open(json_path, "w", encoding="utf-8") as f:
+        json.dump({"meta": meta, "summary": summary, "runs": rows}, f, indent=1)
+    text = markdown(summary, meta)
+    with open(md_path, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
