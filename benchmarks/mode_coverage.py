@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
-from minigan.lab import recipes, runs  # noqa: E402
+from minigan.lab import recipes, runs
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -43,10 +43,15 @@ PAPERS = [
 ]
 
 
-def run_all(seeds: list[int], datasets: tuple[str, ...]) -> list[dict]:
-    rows = []
-    for ds in datasets:
-        for seed in seeds:
+def run_all(seeds: list[int], datasets: tuple[str, ...], save=None, rows=None) -> list[dict]:
+    """Run every (seed, dataset) not yet in ``rows``, seed by seed (so that a stopped run
+    leaves both data sets with as many seeds); ``save(rows)`` after each."""
+    rows = list(rows or [])
+    done = {(r["dataset"], r["seed"]) for r in rows}
+    for seed in seeds:
+        for ds in datasets:
+            if (ds, seed) in done:
+                continue
             recipe = recipes.default_recipe(ds, seed=seed)
             with tempfile.TemporaryDirectory() as tmp:
                 s = runs.train_run(recipe, os.path.join(tmp, "run"), checkpoint_every=0, progress=False,
@@ -58,6 +63,8 @@ def run_all(seeds: list[int], datasets: tuple[str, ...]) -> list[dict]:
             goal_modes, goal_hq = GOALS[ds]
             row["goal"] = bool(s["modes"] >= goal_modes and s["high_quality"] >= goal_hq)
             rows.append(row)
+            if save is not None:
+                save(rows)
             print(f"{ds} seed {seed}: {s['modes']}/{s['n_modes']} modes, {100 * s['high_quality']:.1f}% HQ, "
                   f"reverse KL {s['reverse_kl']:.4f}, {s['cpu_seconds']:.0f} CPU-s, {s['seconds']:.0f} s wall",
                   flush=True)
@@ -90,20 +97,20 @@ def summarize(rows: list[dict]) -> dict:
 def markdown(summary: dict, meta: dict) -> str:
     ring, grid = summary.get("ring8"), summary.get("grid25")
 
-    def cell(s, key, pct=False):
+    def cell(s, key, unit=""):
         if s is None:
             return "–"
         v = s[key]
-        fmt = "{:.1f}" if pct else "{:.1f}"
-        return f"{fmt.format(v['mean'])} ({fmt.format(v['min'])}–{fmt.format(v['max'])})"
+        return f"{v['mean']:.1f}{unit} ({v['min']:g}–{v['max']:g})" if not unit else \
+            f"{v['mean']:.1f}{unit} ({v['min']:.1f}–{v['max']:.1f})"
 
     lines = ["| | ring modes | ring HQ | grid modes | grid HQ |", "|---|---|---|---|---|"]
     for name, rm, rh, gm, gh in PAPERS:
         lines.append(f"| {name} | {rm} | {rh}% | {gm} | {gh}% |")
     n = max((s["runs"] for s in summary.values()), default=0)
     lines.append(f"| **minigan defaults, {n} seeds {meta['seeds_text']}: mean (min–max)** | "
-                 f"{cell(ring, 'modes')} | {cell(ring, 'high_quality_pct', True)}% | "
-                 f"{cell(grid, 'modes')} | {cell(grid, 'high_quality_pct', True)}% |")
+                 f"{cell(ring, 'modes')} | {cell(ring, 'high_quality_pct', '%')} | "
+                 f"{cell(grid, 'modes')} | {cell(grid, 'high_quality_pct', '%')} |")
     lines.append("")
     for ds, s in summary.items():
         gm, gh = GOALS[ds]
@@ -115,12 +122,22 @@ def markdown(summary: dict, meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _save(path: str, meta: dict, rows: list[dict]) -> dict:
+    summary = summarize(rows)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump({"meta": meta, "summary": summary, "runs": rows}, f, indent=1)
+    os.replace(tmp, path)
+    return summary
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", default="100-109", help="a range a-b or a comma-separated list")
     p.add_argument("--datasets", default=",".join(DATASETS))
     p.add_argument("--table", action="store_true", help="only redraw the Markdown from the JSON")
     p.add_argument("--out", default=RESULTS)
+    p.add_argument("--keep", action="store_true", help="keep the saved runs of the same recipes, run the rest")
     args = p.parse_args(argv)
     json_path, md_path = os.path.join(args.out, "mode_coverage.json"), os.path.join(args.out, "mode_coverage.md")
     if args.table:
@@ -133,13 +150,17 @@ def main(argv=None) -> None:
             seeds = list(range(a, b + 1))
         else:
             seeds = [int(x) for x in args.seeds.split(",")]
-        rows = run_all(seeds, tuple(args.datasets.split(",")))
         meta = {"seeds_text": args.seeds, "machine": f"{platform.machine()} with {os.cpu_count()} cores, shared",
                 "blas_threads": 1, "recipes": {ds: recipes.default_recipe(ds).to_dict() for ds in DATASETS}}
-    summary = summarize(rows)
-    os.makedirs(args.out, exist_ok=True)
-    with open(json_path, "w", encoding="utf-8") as f:
-        json.dump({"meta": meta, "summary": summary, "runs": rows}, f, indent=1)
+        earlier = []
+        if args.keep and os.path.exists(json_path):
+            with open(json_path, encoding="utf-8") as f:
+                saved = json.load(f)
+            if saved["meta"].get("recipes") == meta["recipes"]:
+                earlier = saved["runs"]
+        os.makedirs(args.out, exist_ok=True)
+        rows = run_all(seeds, tuple(args.datasets.split(",")), lambda rs: _save(json_path, meta, rs), earlier)
+    summary = _save(json_path, meta, rows)
     text = markdown(summary, meta)
     with open(md_path, "w", encoding="utf-8") as f:
         f.write(text)

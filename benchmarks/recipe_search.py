@@ -40,16 +40,21 @@ BASE = recipes.Recipe(loss="non-saturating", iterations=10_000, batch_size=256, 
                       betas=(0.5, 0.999), lr_schedule="linear", decay_start=0.5, lr_end=0.02, r1=0.1,
                       hidden=128, layers=3, z_dim=2)
 
+# Stage 1 found the schedule's details (end factor, start) change HQ by < 2 points; the
+# samples that miss are on the ring between modes (bridges of a continuous G), so the later
+# candidates give G steeper transitions: more capacity or more steps at a falling lr.
 CANDIDATES: dict[str, dict] = {
     "base": {},
     "end0.002": {"lr_end": 0.002},
     "decay0.3_end0.002": {"decay_start": 0.3, "lr_end": 0.002},
     "r1_0.01": {"r1": 0.01},
-    "batch512": {"batch_size": 512},
+    "layers4": {"layers": 4},
+    "hidden192": {"hidden": 192},
     "it15k": {"iterations": 15_000},
+    "batch512": {"batch_size": 512},
     "r1_1": {"r1": 1.0},
-    "lr5e-4": {"lr_d": 5e-4, "lr_g": 5e-4},
     "lr2e-3": {"lr_d": 2e-3, "lr_g": 2e-3},
+    "lr5e-4": {"lr_d": 5e-4, "lr_g": 5e-4},
     "betas0.0": {"betas": (0.0, 0.99)},
     "z8": {"z_dim": 8},
     "decay0.3": {"decay_start": 0.3},

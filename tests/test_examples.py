@@ -19,7 +19,8 @@ def _pngs(folder: Path) -> list[Path]:
 
 def test_every_claim_has_an_example():
     expected = {"demo.py", "optimal_discriminator.py", "jsd_criterion.py", "vanishing_gradients.py",
-                "mode_collapse.py", "non_convergence.py", "wasserstein.py", "digits.py"}
+                "mode_collapse.py", "non_convergence.py", "wasserstein.py", "digits.py", "k_sweep.py",
+                "kl_direction.py"}
     missing = expected - set(EXAMPLES)
     assert not missing, f"examples missing: {sorted(missing)}"
 
@@ -68,3 +69,26 @@ def test_cli_reports_a_user_error_in_one_line_not_a_traceback(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "minigan figures: error:" in err and str(missing) in err, f"unexpected stderr: {err!r}"
     assert "Traceback" not in err
+
+
+def test_readme_lab_numbers_are_the_generated_ones():
+    """The README's lab block is exactly what benchmarks/readme_numbers.py renders from the
+    saved results: a number typed by hand, or left stale after a re-run, fails here."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("readme_numbers", ROOT / "benchmarks" / "readme_numbers.py")
+    rn = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rn)
+    numbers = json.loads((ROOT / "benchmarks" / "results" / "readme_numbers.json").read_text(encoding="utf-8"))
+    block = rn.readme_block((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert block, "README.md lost its generated lab block"
+    assert block == rn.render(numbers), "README.md's lab numbers differ from benchmarks/results/readme_numbers.json; " \
+        "run python benchmarks/readme_numbers.py --render (or re-run it)"
+    spec = importlib.util.spec_from_file_location("mode_coverage", ROOT / "benchmarks" / "mode_coverage.py")
+    mc = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mc)
+    cov = json.loads((ROOT / "benchmarks" / "results" / "mode_coverage.json").read_text(encoding="utf-8"))
+    assert cov["runs"], "mode_coverage.json holds no runs"
+    assert numbers["mode_coverage"]["table"] == mc.markdown(mc.summarize(cov["runs"]), cov["meta"]), \
+        "the README's mode-coverage table is not the one benchmarks/results/mode_coverage.json gives"

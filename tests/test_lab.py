@@ -284,3 +284,99 @@ def optim_lr():
     from minigan.optim import lr_scheduler
 
     return lr_scheduler
+
+
+# ---- the papers' metrics -----------------------------------------------------------------------
+def test_mode_statistics_count_as_veegan_and_pacgan_do():
+    ring = datasets.GaussianMixture.ring()
+    rng = np.random.default_rng(0)
+    # 30 good samples on modes 0-5, 10 on mode 6, 1 on mode 7, and 59 far off the ring
+    idx = np.repeat(np.arange(8), [30, 30, 30, 30, 30, 30, 10, 1])
+    good = ring.means[idx] + 0.5 * ring.std * rng.standard_normal((len(idx), 2))
+    bad = rng.uniform(-0.5, 0.5, (59, 2))
+    s = metrics.mode_statistics(np.concatenate([good, bad]), ring.means, ring.std)
+    assert s.modes == 6, "PacGAN counts a mode with >= 20 high-quality samples"
+    assert s.modes_any == 8, "VEEGAN counts a mode with >= 1"
+    assert s.high_quality == pytest.approx(len(idx) / (len(idx) + 59))
+    q = np.bincount(idx, minlength=8) / len(idx)
+    assert s.reverse_kl == pytest.approx(float((q * np.log(q * 8)).sum()))
+
+
+def test_reverse_kl_of_modes_is_zero_when_even_and_log_k_when_collapsed():
+    grid = datasets.GaussianMixture.grid()
+    even = np.repeat(grid.means, 100, axis=0)
+    assert metrics.mode_statistics(even, grid.means, grid.std).reverse_kl == pytest.approx(0.0, abs=1e-12)
+    one = np.repeat(grid.means[:1], 2500, axis=0)
+    s = metrics.mode_statistics(one, grid.means, grid.std)
+    assert s.reverse_kl == pytest.approx(math.log(25)) and s.modes == 1 and s.high_quality == 1.0
+
+
+def test_histogram_divergences_vanish_for_one_distribution_and_grow_with_a_shift():
+    ring = datasets.GaussianMixture.ring(std=0.1)
+    rng = np.random.default_rng(1)
+    a, b = ring.sample(20000, rng), ring.sample(20000, rng)
+    same = metrics.histogram_divergences(a, b)
+    moved = metrics.histogram_divergences(a, b + np.float32(0.5))
+    assert same["js"] < 0.02 and same["kl"] < 0.1
+    assert moved["js"] > 10 * same["js"] and moved["kl"] > 10 * same["kl"]
+    assert 0 <= moved["js"] <= math.log(2)
+
+
+def test_frechet_distance_matches_the_closed_form_for_gaussians():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((200_000, 2)) * [1.0, 2.0]
+    b = rng.standard_normal((200_000, 2)) * [3.0, 0.5] + [1.0, -1.0]
+    # diagonal covariances: ||mu||^2 + sum (s_a - s_b)^2
+    want = 2.0 + (1 - 3) ** 2 + (2 - 0.5) ** 2
+    assert metrics.frechet_distance(a, b) == pytest.approx(want, rel=2e-2)
+    assert metrics.frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    with pytest.raises(ValueError, match="features"):
+        metrics.frechet_distance(a, b[:, :1])
+
+
+# ---- datasets by name, recipes ----------------------------------------------------------------
+def test_dataset_names_and_aliases_and_a_clear_error():
+    assert datasets.canonical_name("ring") == "ring8" and datasets.canonical_name("grid") == "grid25"
+    assert datasets.by_name("grid25").n_modes == 25
+    swiss = datasets.by_name("swiss").sample(500, np.random.default_rng(0))
+    assert swiss.shape == (500, 2) and swiss.dtype == np.float32 and np.abs(swiss).max() < 3
+    with pytest.raises(ValueError, match="ring8"):
+        datasets.by_name("mnist")
+
+
+def test_linear_schedule_is_flat_then_falls_to_its_end_factor():
+    from minigan.lab import recipes
+
+    r = recipes.Recipe(iterations=100, decay_start=0.5, lr_end=0.02)
+    f = [recipes.lr_factor(r, it) for it in range(101)]
+    assert f[:51] == [1.0] * 51 and f[100] == pytest.approx(0.02) and f[75] == pytest.approx(0.51)
+    assert all(x >= y for x, y in zip(f, f[1:]))
+    assert recipes.lr_factor(r.replace(lr_schedule="constant"), 90) == 1.0
+
+
+def test_recipe_trainer_follows_the_schedule_and_resumes_it():
+    from minigan.lab import recipes
+
+    r = recipes.default_recipe("ring8", iterations=20, hidden=8, layers=1, batch_size=8)
+    trainer, schedulers = recipes.make_trainer(r)
+    recipes.train(trainer, schedulers, 15)
+    want = r.lr_d * recipes.lr_factor(r, 15)
+    assert trainer.d_optimizer.param_groups[0]["lr"] == pytest.approx(want)
+    other, other_s = recipes.make_trainer(r)
+    other.iteration = 15
+    recipes.sync_schedulers(other, other_s)
+    assert other.g_optimizer.param_groups[0]["lr"] == trainer.g_optimizer.param_groups[0]["lr"]
+
+
+# ---- the Dirac-GAN against its linear theory ---------------------------------------------------
+@pytest.mark.parametrize("lr", [0.05, 0.2])
+def test_dirac_gan_measured_with_autograd_matches_mescheders_formulas(lr):
+    from minigan.lab import dirac
+
+    sim = dirac.measure(dirac.simulate("simultaneous", 300, lr, theta0=0.02, psi0=0.02))
+    assert sim["factor"] == pytest.approx(dirac.simultaneous_factor(lr), rel=1e-5)
+    alt = dirac.measure(dirac.simulate("alternating", 600, lr, theta0=0.02, psi0=0.02))
+    assert alt["period"] == pytest.approx(dirac.alternating_period(lr), rel=2e-3)
+    assert alt["radius_end"] == pytest.approx(alt["radius_start"], rel=0.05), "alternating play neither grows"
+    r1 = dirac.measure(dirac.simulate("r1", 300, lr, gamma=0.3, theta0=0.02, psi0=0.02))
+    assert r1["factor"] == pytest.approx(dirac.r1_factor(lr, 0.3), rel=2e-3) and r1["factor"] < 1
