@@ -209,7 +209,7 @@ def _train(args, argv: Sequence[str]) -> int:
               file=sys.stderr)
     args.out = args.out or os.path.join("out", f"{recipe.dataset}-seed{recipe.seed}")
     summary = train_run(recipe, args.out, resume=args.resume, force=args.force,
-                        checkpoint_every=args.checkpoint_every, device=args.device,
+                        checkpoint_every=args.checkpoint_every, device=args.device, threads=args.threads,
                         progress=not args.no_progress, snapshots=args.snapshots, figures=not args.no_figures,
                         resume_command=_resume_command(args, argv))
     return 130 if summary.get("interrupted") else 0
@@ -224,20 +224,6 @@ def _demo(args) -> int:
     return 0
 
 
-def _set_threads(n: int) -> None:
-    import minigan as mg
-
-    setter = getattr(mg, "set_num_threads", None)
-    if setter is not None:
-        setter(n)
-        return
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    threadpool_limits(limits=n, user_api="blas")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``minigan`` command; returns the exit status. A problem the user
     can fix (a bad flag value, a folder holding a run, no GPU, a missing file) is one line
@@ -247,7 +233,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "train":
-            _set_threads(args.threads)
             return _train(args, argv)
         if args.command == "demo":
             return _demo(args)

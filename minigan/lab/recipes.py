@@ -25,7 +25,7 @@ from . import datasets
 
 __all__ = [
     "DATASETS", "LOSSES", "OPTIMIZERS", "SCHEDULES", "Recipe", "build_models", "default_recipe",
-    "lr_factor", "make_trainer", "single_threaded_blas", "train",
+    "blas_threads", "lr_factor", "make_trainer", "single_threaded_blas", "sync_schedulers", "train",
 ]
 
 # loss name -> (generator loss, discriminator loss) of gan.Trainer
@@ -181,8 +181,9 @@ def train(trainer: Trainer, schedulers: list[LambdaLR], until: int,
     return trainer.train(remaining, callback=step, progress=progress)
 
 
-def single_threaded_blas():
-    """A context limiting NumPy's BLAS to one thread (threadpoolctl, if installed).
+def blas_threads(n: int = 1):
+    """A context limiting NumPy's BLAS to ``n`` threads (threadpoolctl, if installed), and
+    restoring the earlier limit after.
 
     The matrices of these MLPs (256 x 128) are too small for threads to pay: on 2 cores
     a 4000-iteration run took 80 s with OpenBLAS's 2 threads and 41 s with one.
@@ -191,5 +192,10 @@ def single_threaded_blas():
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - it comes with scikit-learn
         return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return threadpool_limits(limits=n, user_api="blas")
+
+
+def single_threaded_blas():
+    """``blas_threads(1)``."""
+    return blas_threads(1)
 

@@ -25,7 +25,7 @@ import numpy as np
 from .._io import atomic_write, atomic_write_text
 from ..gan.trainer import History
 from . import datasets, metrics, theory
-from .recipes import Recipe, make_trainer, single_threaded_blas, sync_schedulers, train
+from .recipes import Recipe, blas_threads, make_trainer, sync_schedulers, train
 
 __all__ = ["RUN_FILES", "RunError", "check_run_folder", "evaluate", "redraw", "train_run"]
 
@@ -151,7 +151,8 @@ def evaluate(trainer, data, seed: int, samples: np.ndarray | None = None) -> dic
 
 # ---- a run ---------------------------------------------------------------------------------
 def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = False,
-              checkpoint_every: int = 1000, device=None, progress: bool = True, snapshots: int = 5,
+              checkpoint_every: int = 1000, device=None, threads: int = 1, progress: bool = True,
+              snapshots: int = 5,
               figures: bool = True, resume_command: str | None = None,
               log: Callable[[str], None] = print) -> dict:
     """Train ``recipe`` into the folder ``out`` and return the summary.
@@ -159,7 +160,8 @@ def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = F
     resume: continue the run in ``out`` from its checkpoint up to ``recipe.iterations``
     (a total); the recipe must equal the saved one except for the iteration count.
     force: overwrite an earlier run. checkpoint_every: iterations between checkpoints
-    (0: only at the end and on interruption). On SIGINT/SIGTERM the run stops after the
+    (0: only at the end and on interruption). threads: BLAS threads while training.
+    On SIGINT/SIGTERM the run stops after the
     current iteration, saves its checkpoint and history, logs ``resume_command`` and returns
     a summary with "interrupted" set to the signal's name.
     """
@@ -208,7 +210,7 @@ def train_run(recipe: Recipe, out: str, *, resume: bool = False, force: bool = F
 
     start_it = trainer.iteration
     wall0, cpu0 = time.perf_counter(), time.process_time()
-    with stop_on_signals() as caught, single_threaded_blas():
+    with stop_on_signals() as caught, blas_threads(threads):
 
         def callback(tr, record):
             it = record["iteration"]
