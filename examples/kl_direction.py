@@ -25,6 +25,7 @@ import numpy as np
 import minigan as mg
 from minigan import optim
 from minigan.lab import datasets, theory
+from minigan.viz.studies import kl_figure
 
 MEANS, STD = (-2.0, 2.0), 0.5
 
@@ -61,26 +62,6 @@ def fit(direction: str, steps: int, seed: int, batch: int = 512) -> tuple[float,
     return mu.item(), math.exp(log_s.item())
 
 
-def _figure(x, p, fw, rv, path) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from minigan.viz import save_figure
-
-    fig = Figure(figsize=(8, 4.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.subplots()
-    ax.fill_between(x, p, color="0.85", label="p_data (two modes)")
-    ax.plot(x, fw["q"], lw=2, label=f"forward KL(p||q) fit: N({fw['mu']:+.2f}, {fw['s']:.2f}²), covers")
-    ax.plot(x, rv["q"], lw=2, ls="--", label=f"reverse KL(q||p) fit: N({rv['mu']:+.2f}, {rv['s']:.2f}²), seeks")
-    ax.set_xlim(-6, 6)
-    ax.set_xlabel("x")
-    ax.set_ylabel("density")
-    ax.set_title("One Gaussian fitted to two modes: forward vs reverse KL")
-    ax.legend(fontsize=9)
-    save_figure(fig, path)
-
-
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="out/kl_direction")
@@ -103,8 +84,10 @@ def main(argv=None) -> dict:
     print(f"reverse KL(q || p): mu = {rv['mu']:+.3f}, s = {rv['s']:.3f} (mode seeking predicts +-2 and {STD})")
     print(f"KL(p || q): forward fit {fw['kl_p_q']:.3f} < reverse fit {rv['kl_p_q']:.3f};  "
           f"KL(q || p): reverse fit {rv['kl_q_p']:.3f} < forward fit {fw['kl_q_p']:.3f} (nats)")
-    path = os.path.join(args.out, "kl_direction.png")
-    _figure(x, p, fw, rv, path)
+    names = {"forward": "forward KL(p‖q)", "reverse": "reverse KL(q‖p)"}
+    path = kl_figure(x, p, {names[k]: (r["mu"], r["s"]) for k, r in result.items()},
+                     os.path.join(args.out, "kl_direction.png"),
+                     kls={names[k]: (r["kl_p_q"], r["kl_q_p"]) for k, r in result.items()})
     print(f"wrote {path}")
     for r in result.values():
         r.pop("q")

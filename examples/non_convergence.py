@@ -1,18 +1,16 @@
 """Non-convergence: gradient play on a minimax game circles its equilibrium instead of
 reaching it (the oscillation failure mode of GAN training).
 
-What it shows:
-1. the bilinear game min_x max_y f(x, y) = x y, whose only equilibrium is (0, 0).
-   Gradients come from minigan's autograd (mg.grad of f). With simultaneous steps
-   x <- x - lr df/dx, y <- y + lr df/dy the distance to (0, 0) grows by sqrt(1 + lr^2)
-   each step: an outward spiral. Alternating steps (Algorithm 1's order) stay on a
-   bounded orbit but do not converge either.
-2. the Dirac-GAN of Mescheder et al. 2018 ("Which training methods for GANs do actually
-   converge?"): p_data is a point mass at 0, G(z) = theta, D(x) = sigmoid(psi x), trained by
-   minigan's Trainer (Algorithm 1, the original minimax loss, plain SGD). The equilibrium
-   is theta = psi = 0, D = 1/2; instead theta, psi and D(G(z)) keep cycling with undiminished
-   amplitude. (With the non-saturating loss the same orbit shrinks, slowly: at lr 0.1 the
-   amplitude of theta falls by about 3x in 1000 iterations. Try it: change g_loss below.)
+What it shows: the Dirac-GAN of Mescheder et al. 2018 ("Which training methods for GANs do
+actually converge?"): p_data is a point mass at 0, G(z) = theta, D(x) = sigmoid(psi x); the
+only equilibrium is theta = psi = 0, D = 1/2.
+1. Gradient play from (0.1, 0.1), gradients by minigan's autograd (lab.dirac): simultaneous
+   steps spiral out, alternating steps (Algorithm 1's order) circle on a closed orbit, and
+   R1 on D makes the same simultaneous steps converge; each rate is compared with the
+   linear theory, so a wrong gradient or a wrong step order would show.
+2. The same game trained by minigan's Trainer (Algorithm 1, the original minimax loss,
+   plain SGD) from theta = 1: theta, psi and D(G(z)) keep cycling with undiminished
+   amplitude. (With the non-saturating loss the orbit shrinks, slowly.)
 
 What it prints: the Dirac-GAN under three kinds of gradient play, measured with minigan's
 autograd (lab.dirac) against the linear theory of Mescheder et al.: the growth of the
@@ -32,25 +30,7 @@ import minigan as mg
 from minigan import nn, optim
 from minigan.gan import Trainer
 from minigan.lab import dirac
-from minigan.viz import non_convergence_figure
-
-
-def bilinear_play(steps: int, lr: float, simultaneous: bool) -> np.ndarray:
-    """Trajectory (steps + 1, 2) of (x, y) under gradient play on f = x y, grads by autograd."""
-    x = mg.tensor(1.0, dtype=mg.float64, requires_grad=True)
-    y = mg.tensor(1.0, dtype=mg.float64, requires_grad=True)
-    path = [(1.0, 1.0)]
-    for _ in range(steps):
-        gx, gy = mg.grad(x * y, [x, y])          # df/dx = y, df/dy = x
-        with mg.no_grad():
-            x_new = x - lr * gx                  # x minimizes f
-            if not simultaneous:                 # alternating: y sees the new x
-                gy = x_new
-            y_new = y + lr * gy                  # y maximizes f
-        x = x_new.detach().requires_grad_()
-        y = y_new.detach().requires_grad_()
-        path.append((x.item(), y.item()))
-    return np.array(path)
+from minigan.viz.studies import dirac_figure
 
 
 def amplitude(values: np.ndarray) -> tuple[float, float]:
@@ -69,12 +49,9 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 
-    simultaneous = bilinear_play(args.iterations, args.lr, simultaneous=True)
-    alternating = bilinear_play(args.iterations, args.lr, simultaneous=False)
-    r0 = float(np.hypot(*simultaneous[0]))
-    r_sim, r_alt = float(np.hypot(*simultaneous[-1])), float(np.hypot(*alternating[-1]))
     dirac_steps = max(args.iterations, 300)  # an alternating orbit takes ~126 steps at h = 0.1
-    measured = {m: dirac.measure(dirac.simulate(m, dirac_steps, args.lr, args.gamma)) for m in dirac.METHODS}
+    paths = {m: dirac.simulate(m, dirac_steps, args.lr, args.gamma) for m in dirac.METHODS}
+    measured = {m: dirac.measure(path) for m, path in paths.items()}
     formulas = {"simultaneous": dirac.simultaneous_factor(args.lr), "alternating": dirac.alternating_period(args.lr),
                 "r1": dirac.r1_factor(args.lr, args.gamma)}
 
@@ -96,18 +73,19 @@ def main(argv=None) -> dict:
         psis.append(float(d.weight.data.reshape(-1)[0]))
 
     history = trainer.train(args.iterations, callback=track)
-    its, d_fake = history["iteration"], history["d_fake"]
+    d_fake = history["d_fake"]
     theta_amp = amplitude(np.array(thetas))
     dfake_amp = amplitude(d_fake - 0.5)
 
-    non_convergence_figure(
-        {f"simultaneous steps (radius {r0:.2f} → {r_sim:.2f})": simultaneous,
-         f"alternating steps (radius {r0:.2f} → {r_alt:.2f})": alternating},
-        os.path.join(args.out, "non_convergence.png"),
-        curves={"D(G(z)) of the Dirac-GAN": (its, d_fake), "θ (G's output)": (its, np.array(thetas)),
-                "ψ (D's weight)": (its, np.array(psis))},
-        curves_title="Dirac-GAN (Mescheder et al. 2018): no convergence to θ = ψ = 0",
-        curves_ylabel="value")
+    titles = {"simultaneous": "simultaneous steps", "alternating": "alternating steps (Algorithm 1)",
+              "r1": f"simultaneous steps with R1, γ = {args.gamma}"}
+    notes = {titles["simultaneous"]: f"× {measured['simultaneous']['factor']:.5f} per step "
+                                     f"(theory {formulas['simultaneous']:.5f})",
+             titles["alternating"]: f"period {measured['alternating']['period']:.1f} steps "
+                                    f"(theory {formulas['alternating']:.1f})",
+             titles["r1"]: f"× {measured['r1']['factor']:.4f} per step (theory {formulas['r1']:.4f})"}
+    dirac_figure({titles[m]: path for m, path in paths.items()}, os.path.join(args.out, "non_convergence.png"),
+                 notes=notes)
     result = {"simultaneous_factor": measured["simultaneous"]["factor"],
               "simultaneous_theory": formulas["simultaneous"],
               "alternating_period": measured["alternating"]["period"], "alternating_theory": formulas["alternating"],
