@@ -21,6 +21,7 @@ import os
 
 import numpy as np
 
+import minigan as mg
 from minigan.lab import datasets, experiments, theory
 from minigan.viz import criterion_figure
 

@@ -18,6 +18,7 @@ import time
 
 import numpy as np
 
+import minigan as mg
 from minigan.lab import datasets, experiments
 
 
@@ -75,4 +76,5 @@ def _figure(finals, ring, path) -> None:
 
 
 if __name__ == "__main__":
+    mg.set_num_threads(1)  # small matrices: BLAS threads cost more than they give
     main()

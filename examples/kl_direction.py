@@ -95,4 +95,5 @@ def main(argv=None) -> dict:
 
 
 if __name__ == "__main__":
+    mg.set_num_threads(1)  # small matrices: BLAS threads cost more than they give
     main()
