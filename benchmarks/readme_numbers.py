@@ -152,7 +152,11 @@ def main(argv=None) -> None:
             numbers = json.load(f)
     if not args.render:
         names = args.only.split(",") if args.only else EXAMPLES
-        numbers.setdefault("examples", {}).update(run_examples(names, args.out))
+        sys.path.insert(0, ROOT)
+        from minigan.lab.recipes import blas_threads
+
+        with blas_threads(1):
+            numbers.setdefault("examples", {}).update(run_examples(names, args.out))
         numbers["when"] = time.strftime("%Y-%m-%d")
     cov_path = os.path.join(RESULTS, "mode_coverage.json")
     if os.path.exists(cov_path):
