@@ -85,6 +85,8 @@ def test_readme_lab_numbers_are_the_generated_ones():
     assert block, "README.md lost its generated lab block"
     assert block == rn.render(numbers), "README.md's lab numbers differ from benchmarks/results/readme_numbers.json; " \
         "run python benchmarks/readme_numbers.py --render (or re-run it)"
+    if "mode_coverage" not in numbers:
+        return
     spec = importlib.util.spec_from_file_location("mode_coverage", ROOT / "benchmarks" / "mode_coverage.py")
     mc = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mc)
