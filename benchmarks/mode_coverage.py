@@ -107,8 +107,8 @@ def markdown(summary: dict, meta: dict) -> str:
     lines = ["| | ring modes | ring HQ | grid modes | grid HQ |", "|---|---|---|---|---|"]
     for name, rm, rh, gm, gh in PAPERS:
         lines.append(f"| {name} | {rm} | {rh}% | {gm} | {gh}% |")
-    n = max((s["runs"] for s in summary.values()), default=0)
-    lines.append(f"| **minigan defaults, {n} seeds {meta['seeds_text']}: mean (min–max)** | "
+    counts = ", ".join(f"{ds} {s['runs']}" for ds, s in summary.items())
+    lines.append(f"| **minigan defaults, seeds {meta['seeds_text']} ({counts} runs): mean (min–max)** | "
                  f"{cell(ring, 'modes')} | {cell(ring, 'high_quality_pct', '%')} | "
                  f"{cell(grid, 'modes')} | {cell(grid, 'high_quality_pct', '%')} |")
     lines.append("")
@@ -131,35 +131,60 @@ def _save(path: str, meta: dict, rows: list[dict]) -> dict:
     return summary
 
 
+def _seed_list(text: str) -> list[int]:
+    if "-" in text:
+        a, b = (int(x) for x in text.split("-"))
+        return list(range(a, b + 1))
+    return [int(x) for x in text.split(",")]
+
+
+def _seeds_text(seeds: list[int]) -> str:
+    seeds = sorted(set(seeds))
+    if seeds == list(range(seeds[0], seeds[-1] + 1)):
+        return f"{seeds[0]}-{seeds[-1]}"
+    return ",".join(map(str, seeds))
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seeds", default="100-109", help="a range a-b or a comma-separated list")
     p.add_argument("--datasets", default=",".join(DATASETS))
-    p.add_argument("--table", action="store_true", help="only redraw the Markdown from the JSON")
+    p.add_argument("--table", action="store_true",
+                   help="only redraw the table from the saved runs (mode_coverage.json and any parts)")
+    p.add_argument("--part", default=None,
+                   help="save into mode_coverage.PART.json (run data sets in parallel processes; --table merges)")
     p.add_argument("--out", default=RESULTS)
     p.add_argument("--keep", action="store_true", help="keep the saved runs of the same recipes, run the rest")
     args = p.parse_args(argv)
     json_path, md_path = os.path.join(args.out, "mode_coverage.json"), os.path.join(args.out, "mode_coverage.md")
+    meta = {"machine": f"{platform.machine()} with {os.cpu_count()} cores, shared", "blas_threads": 1,
+            "recipes": {ds: recipes.default_recipe(ds).to_dict() for ds in DATASETS}}
     if args.table:
-        with open(json_path, encoding="utf-8") as f:
-            saved = json.load(f)
-        rows, meta = saved["runs"], saved["meta"]
+        rows = []
+        for name in sorted(os.listdir(args.out)):
+            if name.startswith("mode_coverage") and name.endswith(".json"):
+                with open(os.path.join(args.out, name), encoding="utf-8") as f:
+                    saved = json.load(f)
+                if saved["meta"].get("recipes") == meta["recipes"]:
+                    rows += [r for r in saved["runs"] if (r["dataset"], r["seed"]) not in
+                             {(q["dataset"], q["seed"]) for q in rows}]
+        if not rows:
+            raise SystemExit(f"no saved runs of the current default recipes in {args.out}")
     else:
-        if "-" in args.seeds:
-            a, b = (int(x) for x in args.seeds.split("-"))
-            seeds = list(range(a, b + 1))
-        else:
-            seeds = [int(x) for x in args.seeds.split(",")]
-        meta = {"seeds_text": args.seeds, "machine": f"{platform.machine()} with {os.cpu_count()} cores, shared",
-                "blas_threads": 1, "recipes": {ds: recipes.default_recipe(ds).to_dict() for ds in DATASETS}}
+        seeds = _seed_list(args.seeds)
+        path = json_path if args.part is None else os.path.join(args.out, f"mode_coverage.{args.part}.json")
         earlier = []
-        if args.keep and os.path.exists(json_path):
-            with open(json_path, encoding="utf-8") as f:
+        if args.keep and os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
                 saved = json.load(f)
             if saved["meta"].get("recipes") == meta["recipes"]:
                 earlier = saved["runs"]
         os.makedirs(args.out, exist_ok=True)
-        rows = run_all(seeds, tuple(args.datasets.split(",")), lambda rs: _save(json_path, meta, rs), earlier)
+        rows = run_all(seeds, tuple(args.datasets.split(",")), lambda rs: _save(path, meta, rs), earlier)
+        if args.part is not None:
+            return
+    rows.sort(key=lambda r: (r["dataset"], r["seed"]))
+    meta["seeds_text"] = _seeds_text([r["seed"] for r in rows])
     summary = _save(json_path, meta, rows)
     text = markdown(summary, meta)
     with open(md_path, "w", encoding="utf-8") as f:
