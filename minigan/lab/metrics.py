@@ -295,8 +295,7 @@ def digits_classifier(seed: int = 0, steps: int = 400):
         return _CLASSIFIERS[key]
     from .. import nn, optim
     from ..ops.activation import leaky_relu
-    from ..ops.reduce import max as max_
-    from ..ops.reduce import mean, sum
+    from ..ops.reduce import amax, mean, sum
     from ..random import manual_seed
     from .datasets import Digits
 
@@ -310,7 +309,7 @@ def digits_classifier(seed: int = 0, steps: int = 400):
     onehot = tensor(np.eye(10, dtype=np.float32)[digits.labels])
     for _ in range(steps):
         logits = head(leaky_relu(body(x), 0.2))
-        m = max_(logits, axis=1, keepdims=True).detach()
+        m = amax(logits, 1, keepdim=True).detach()
         log_z = (logits - m).exp().sum(axis=1, keepdims=True).log() + m
         loss = -mean(sum(onehot * (logits - log_z), axis=1))
         opt.zero_grad()
