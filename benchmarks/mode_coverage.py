@@ -9,7 +9,7 @@ Ring: 8 modes on radius 2, std 0.02 (the papers' radius 1, std 0.01 in std units
 DATASET --seed S` runs (minigan.lab.runs.train_run with the default recipe), one BLAS thread.
 
 The seeds default to 100-109, which the recipe search (benchmarks/recipe_search.py, seeds
-0-2) never saw. Writes benchmarks/results/mode_coverage.json (every run) and .md (the table).
+0) never saw. Writes benchmarks/results/mode_coverage.json (every run) and .md (the table).
 
     nice -n 10 python benchmarks/mode_coverage.py            # 2 x 10 runs, ~1 CPU-minute each
     python benchmarks/mode_coverage.py --table               # redraw the table from the JSON
