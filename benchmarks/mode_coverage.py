@@ -8,7 +8,7 @@ Ring: 8 modes on radius 2, std 0.02 (the papers' radius 1, std 0.01 in std units
 5x5 at {-4, -2, 0, 2, 4}, std 0.05. Each run is exactly what `python -m minigan train
 DATASET --seed S` runs (minigan.lab.runs.train_run with the default recipe), one BLAS thread.
 
-The seeds default to 100-109, which the recipe search (benchmarks/recipe_search.py, seeds
+The seeds default to 100-109, which the recipe search (benchmarks/recipe_search.py, seed
 0) never saw. Writes benchmarks/results/mode_coverage.json (every run) and .md (the table).
 
     nice -n 10 python benchmarks/mode_coverage.py            # 2 x 10 runs, ~1 CPU-minute each
