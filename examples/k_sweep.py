@@ -19,7 +19,8 @@ import time
 import numpy as np
 
 import minigan as mg
-from minigan.lab import datasets, experiments
+from minigan.lab import datasets, experiments, metrics
+from minigan.viz.studies import k_sweep_figure
 
 
 def main(argv=None) -> dict:
@@ -31,17 +32,23 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     seeds = list(range(args.seed, args.seed + args.seeds))
-    result, finals = {}, {}
+    ring = datasets.GaussianMixture.ring()
+    result, drawn = {}, {}
     for k in (1, 2, 5):
         rows = []
         for seed in seeds:
             c0 = time.process_time()
-            trainer, _ = experiments.ring_run(args.iterations, seed, k_d=k, hidden=64)
+            # the first seed's run keeps 10 snapshots for the figure (the sampling leaves training as it is)
+            trainer, taken = experiments.ring_run(args.iterations, seed, k_d=k, hidden=64,
+                                                  snapshots=10 if seed == seeds[0] else 0)
             cpu = time.process_time() - c0
             s = trainer.stats
             rows.append((s["coverage"].modes, s["coverage"].high_quality, s["jsd"], cpu))
             if seed == seeds[0]:
-                finals[k] = trainer.sample(1000)
+                stats = [metrics.mode_statistics(x, ring.means, ring.std) for _, x in taken]
+                drawn[k] = {"history": trainer.history, "samples": trainer.sample(1000),
+                            "coverage": ([it for it, _ in taken], [st.modes for st in stats],
+                                         [st.high_quality for st in stats])}
         modes, hq, jsd, cpu = (np.array(c, float) for c in zip(*rows))
         result[f"k={k}"] = {"modes": modes.tolist(), "high_quality": hq.tolist(), "jsd": jsd.tolist(),
                             "modes_mean": float(modes.mean()), "hq_mean": float(hq.mean()),
@@ -49,30 +56,10 @@ def main(argv=None) -> dict:
         print(f"k = {k}: modes {modes.mean():.1f} [{modes.min():.0f}-{modes.max():.0f}], "
               f"{100 * hq.mean():.1f}% high quality, JSD estimate {jsd.mean():.3f} nats, "
               f"{cpu.mean():.1f} CPU-s per run ({len(seeds)} seeds, {args.iterations} G steps)")
-    path = os.path.join(args.out, "k_sweep.png")
-    _figure(finals, datasets.GaussianMixture.ring(), path)
+    path = k_sweep_figure(drawn, os.path.join(args.out, "k_sweep.png"), n_modes=ring.n_modes, data=ring,
+                          title=f"Algorithm 1's k on the 8-mode ring (seed {seeds[0]}, 1,000 samples per point)")
     print(f"wrote {path}")
     return result
-
-
-def _figure(finals, ring, path) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    from minigan.viz import save_figure
-
-    fig = Figure(figsize=(4 * len(finals), 4.2), layout="constrained")
-    FigureCanvasAgg(fig)
-    real = ring.sample(1000, np.random.default_rng(0))
-    for ax, (k, fake) in zip(fig.subplots(1, len(finals)), finals.items()):
-        ax.scatter(fake[:, 0], fake[:, 1], s=3, alpha=0.4, label="G(z)")
-        ax.scatter(real[:, 0], real[:, 1], s=3, alpha=0.4, c="k", label="data")
-        ax.set_title(f"k = {k} D steps per G step")
-        ax.set_aspect("equal")
-        ax.set_xlabel("x1")
-    fig.axes[0].set_ylabel("x2")
-    fig.axes[0].legend(loc="upper left", fontsize=8)
-    save_figure(fig, path)
 
 
 if __name__ == "__main__":
