@@ -159,7 +159,7 @@ class MiniganStep:
         if self.device != "cpu":
             from minigan.backend import cuda
 
-            cuda.cupy().cuda.runtime.deviceSynchronize()
+            cuda.require().cuda.runtime.deviceSynchronize()
 
 
 # ---- (b) PyTorch ----------------------------------------------------------------------
@@ -614,7 +614,7 @@ def main(argv=None) -> int:
     if args.device == "cuda":
         from minigan.backend import cuda
 
-        props = cuda.cupy().cuda.runtime.getDeviceProperties(0)
+        props = cuda.require().cuda.runtime.getDeviceProperties(0)
         name = props["name"]
         info["gpu"] = name.decode() if isinstance(name, bytes) else str(name)
         print(f"# GPU: {info['gpu']}")

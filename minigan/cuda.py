@@ -2,7 +2,7 @@
 ``cuda.FloatTensor`` constructors. The device itself lives in ``minigan.backend.cuda``."""
 from __future__ import annotations
 
-from .backend.cuda import cupy, device_count, is_available, require, unavailable_reason
+from .backend.cuda import device_count, is_available, require, unavailable_reason
 from .tensor_types import cuda_types
 
 FloatTensor = cuda_types["FloatTensor"]
@@ -15,7 +15,7 @@ BoolTensor = cuda_types["BoolTensor"]
 
 __all__ = [
     "BoolTensor", "ByteTensor", "DoubleTensor", "FloatTensor", "HalfTensor", "IntTensor", "LongTensor",
-    "cupy", "device_count", "is_available", "manual_seed", "manual_seed_all", "require", "unavailable_reason",
+    "device_count", "is_available", "manual_seed", "manual_seed_all", "require", "unavailable_reason",
 ]
 
 

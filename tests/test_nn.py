@@ -60,6 +60,56 @@ def test_activation_matches_torch(act, tact):
     np.testing.assert_allclose(act(x).numpy(), tact(torch.from_numpy(x.numpy())).numpy(), rtol=1e-12, atol=1e-12)
 
 
+_INPLACE_PAIRS = [(lambda: nn.ReLU(inplace=True), lambda: torch.nn.ReLU(inplace=True)),
+                  (lambda: nn.LeakyReLU(0.2, inplace=True), lambda: torch.nn.LeakyReLU(0.2, inplace=True)),
+                  (lambda: nn.ELU(0.5, inplace=True), lambda: torch.nn.ELU(0.5, inplace=True))]
+
+
+@pytest.mark.parametrize("make,tmake", _INPLACE_PAIRS, ids=["ReLU", "LeakyReLU", "ELU"])
+def test_inplace_activation_writes_into_its_input_with_torchs_values_and_gradients(make, tmake):
+    """nn.ReLU(inplace=True) & co. return their input, overwritten, as PyTorch's do; the graph
+    through it gives PyTorch's gradients (and their own gradients twice over)."""
+    rng = np.random.default_rng(3)
+    x0, w0 = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
+    x, w = mg.tensor(x0, requires_grad=True), mg.tensor(w0, requires_grad=True)
+    tx, tw = torch.tensor(x0, requires_grad=True), torch.tensor(w0, requires_grad=True)
+    h, th = x @ w, tx @ tw
+    y, ty = make()(h), tmake()(th)
+    assert y is h, "an inplace=True activation must return its input tensor"
+    np.testing.assert_allclose(h.numpy(), th.detach().numpy(), rtol=1e-12, atol=1e-12)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+    act = make()
+    assert mg.gradgradcheck(lambda a: act(a * 1.0), (_x(4, 3),))
+
+
+@pytest.mark.parametrize("make,tmake", _INPLACE_PAIRS, ids=["ReLU", "LeakyReLU", "ELU"])
+def test_inplace_activation_refuses_a_leaf_that_requires_grad_and_prints_as_torch(make, tmake):
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        make()(_x(3, 2))
+    with torch.no_grad(), mg.no_grad():
+        x = _x(3, 2)
+        before = x.numpy().copy()
+        assert make()(x) is x and not np.array_equal(x.numpy(), before)
+    assert repr(make()) == repr(tmake()), f"{make()!r} should print as PyTorch's {tmake()!r}"
+
+
+def test_inplace_dropout_overwrites_its_input_with_the_same_mask_as_dropout():
+    drop, drop_inplace = nn.Dropout(0.5), nn.Dropout(0.5, inplace=True)
+    x = _x(8, 6, rg=False)
+    mg.manual_seed(4)
+    expected = drop(x * 1.0).numpy()
+    h = x * 1.0
+    mg.manual_seed(4)
+    assert drop_inplace(h) is h
+    np.testing.assert_array_equal(h.numpy(), expected)
+    drop_inplace.eval()
+    h2 = x * 1.0
+    assert drop_inplace(h2) is h2 and np.array_equal(h2.numpy(), x.numpy())
+
+
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 2)], ids=["2d", "3d"])
 def test_batchnorm1d_passes_gradcheck(training, shape):

@@ -38,12 +38,8 @@ def unavailable_reason() -> str:
     return _get()[1]
 
 
-def cupy() -> Any:
-    """The cupy module; raises a clear error when no CUDA device can be used."""
-    return require()
-
-
 def require() -> Any:
+    """The cupy module; raises a clear error when no CUDA device can be used."""
     mod, reason = _get()
     if mod is None:
         raise RuntimeError(

@@ -81,7 +81,7 @@ def get_array_module(*arrays: Any) -> Any:
     """numpy, unless one of ``arrays`` is a CuPy array: then cupy (the xp idiom)."""
     for a in arrays:
         if type(a) is not np.ndarray and is_cupy_array(a):
-            return cuda.cupy()
+            return cuda.require()
     return np
 
 
@@ -115,7 +115,7 @@ def on_device_of(array: Any) -> contextlib.AbstractContextManager:
 
 
 def current_cuda_id() -> int:
-    return cuda.cupy().cuda.runtime.getDevice()
+    return cuda.require().cuda.runtime.getDevice()
 
 
 def common_cuda_device(arrays: Sequence[Any], what: Callable[[], Exception]) -> int:
@@ -143,7 +143,7 @@ def scalar_like(value: Any, dtype: Any, like: Any) -> Any:
         if len(_SCALARS) > 4096:
             _SCALARS.clear()
         with like.device:
-            arr = _SCALARS[key] = cuda.cupy().asarray(value, dtype=dtype)
+            arr = _SCALARS[key] = cuda.require().asarray(value, dtype=dtype)
     return arr
 
 
@@ -152,4 +152,4 @@ def ones_like_on_device(array: Any) -> Any:
     if isinstance(array, np.ndarray):
         return np.ones(array.shape, dtype=array.dtype)
     with array.device:
-        return cuda.cupy().ones(array.shape, dtype=array.dtype)
+        return cuda.require().ones(array.shape, dtype=array.dtype)

@@ -73,14 +73,11 @@ def info(log: Callable[[str], None] = print) -> dict:
     rows["cpu cores"] = os.cpu_count()
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         rows[var] = os.environ.get(var, "unset")
-    try:
-        from threadpoolctl import threadpool_info
+    from threadpoolctl import threadpool_info  # a dependency of minigan
 
-        for i, pool in enumerate(threadpool_info()):
-            rows[f"blas {i}"] = (f"{pool.get('internal_api')} {pool.get('version')}, "
-                                 f"{pool.get('num_threads')} threads ({pool.get('user_api')})")
-    except ImportError:
-        rows["blas"] = "unknown (threadpoolctl not installed)"
+    for i, pool in enumerate(threadpool_info()):
+        rows[f"blas {i}"] = (f"{pool.get('internal_api')} {pool.get('version')}, "
+                             f"{pool.get('num_threads')} threads ({pool.get('user_api')})")
     width = max(len(k) for k in rows)
     for k, v in rows.items():
         log(f"{k:{width}s}  {v}")

@@ -12,7 +12,6 @@ resumed run gets the learning rate an uninterrupted one would have.
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,16 +184,14 @@ def train(trainer: Trainer, schedulers: list[LambdaLR], until: int,
 
 
 def blas_threads(n: int = 1):
-    """A context limiting NumPy's BLAS to ``n`` threads (threadpoolctl, if installed), and
+    """A context limiting NumPy's BLAS to ``n`` threads (threadpoolctl), and
     restoring the earlier limit after.
 
     The matrices of these MLPs (256 x 128) are too small for threads to pay: on 2 cores
     a 4000-iteration run took 80 s with OpenBLAS's 2 threads and 41 s with one.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - it comes with scikit-learn
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # a dependency of minigan
+
     return threadpool_limits(limits=n, user_api="blas")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -214,19 +214,35 @@ class Embedding(Module):
         return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
 
 
+def _activate(x: Tensor, fn: Callable[[Tensor], Tensor], inplace: bool, name: str) -> Tensor:
+    """``fn(x)``; with ``inplace`` (PyTorch's ``inplace=True``) the result is written into
+    ``x``, which is returned: recorded as the in-place op ``name`` when ``x`` has a graph,
+    refused on a leaf that requires grad, as in PyTorch."""
+    if not inplace or not isinstance(x, Tensor):
+        return fn(x)
+    return x._inplace(name, fn)
+
+
+def _inplace_repr(inplace: bool) -> str:
+    return ", inplace=True" if inplace else ""
+
+
 class ReLU(Module):
-    """y = max(x, 0)."""
+    """y = max(x, 0) (written into x with ``inplace=True``)."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return A.relu(x)
+        return _activate(x, A.relu, self.inplace, "relu_")
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
-    """y = x for x > 0, negative_slope x otherwise."""
+    """y = x for x > 0, negative_slope x otherwise (written into x with ``inplace=True``)."""
 
     def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
@@ -234,10 +250,10 @@ class LeakyReLU(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return A.leaky_relu(x, self.negative_slope)
+        return _activate(x, lambda t: A.leaky_relu(t, self.negative_slope), self.inplace, "leaky_relu_")
 
     def extra_repr(self) -> str:
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + _inplace_repr(self.inplace)
 
 
 class Tanh(Module):
@@ -255,7 +271,7 @@ class Sigmoid(Module):
 
 
 class ELU(Module):
-    """y = x for x > 0, alpha (exp(x) - 1) otherwise."""
+    """y = x for x > 0, alpha (exp(x) - 1) otherwise (written into x with ``inplace=True``)."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
@@ -263,10 +279,10 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return A.elu(x, self.alpha)
+        return _activate(x, lambda t: A.elu(t, self.alpha), self.inplace, "elu_")
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}"
+        return f"alpha={self.alpha}" + _inplace_repr(self.inplace)
 
 
 class Softplus(Module):
@@ -295,7 +311,8 @@ class Dropout(Module):
         self.inplace = inplace
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout(x, self.p, self.training)
+        inplace = self.inplace and self.training and self.p > 0.0  # else dropout returns x itself
+        return _activate(x, lambda t: F.dropout(t, self.p, self.training), inplace, "dropout_")
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .optimizer import Optimizer, _check, effective_grad, xp_of
+from .optimizer import Optimizer, _check, effective_grad, running_average_, running_average_of_square_, xp_of
 
 
 def _is_pair(betas) -> bool:
@@ -42,15 +42,9 @@ class Adam(Optimizer):
         step = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         g = effective_grad(p, g, group["weight_decay"], group["maximize"], t0)
-        # Adam (Kingma & Ba 2015): m = b1 m + (1-b1) g (as m += (1-b1)(g - m), torch's lerp)
-        xp.subtract(g, m, out=t1)
-        t1 *= 1 - b1
-        m += t1
-        # v = b2 v + (1-b2) g^2
-        v *= b2
-        xp.multiply(g, 1 - b2, out=t1)
-        t1 *= g
-        v += t1
+        # Adam (Kingma & Ba 2015): m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2
+        running_average_(xp, m, g, b1, t1)
+        running_average_of_square_(xp, v, g, b2, t1)
         if group["amsgrad"]:
             # AMSGrad: v_max = max(v_max, v), used in place of v
             vmax = state["max_exp_avg_sq"]

@@ -384,3 +384,19 @@ def effective_grad(p: Any, g: Any, weight_decay: float, maximize: bool, out: Any
             out += g
             g = out
     return g
+
+
+def running_average_(xp: Any, avg: Any, x: Any, beta: float, tmp: Any) -> None:
+    """avg = beta avg + (1 - beta) x, in place, computed as avg += (1 - beta)(x - avg) (torch's
+    lerp): Adam's first moment, centered RMSprop's mean gradient. ``tmp`` is scratch."""
+    xp.subtract(x, avg, out=tmp)
+    tmp *= 1 - beta
+    avg += tmp
+
+
+def running_average_of_square_(xp: Any, avg: Any, g: Any, beta: float, tmp: Any) -> None:
+    """avg = beta avg + (1 - beta) g^2, in place: Adam's second moment, RMSprop's square_avg."""
+    avg *= beta
+    xp.multiply(g, 1 - beta, out=tmp)
+    tmp *= g
+    avg += tmp

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .optimizer import Optimizer, _check, effective_grad, xp_of
+from .optimizer import Optimizer, _check, effective_grad, running_average_, running_average_of_square_, xp_of
 
 
 class RMSprop(Optimizer):
@@ -35,16 +35,11 @@ class RMSprop(Optimizer):
         g = effective_grad(p, g, group["weight_decay"], group["maximize"], t0)
         # v = alpha v + (1 - alpha) g^2
         v = state["square_avg"]
-        v *= alpha
-        xp.multiply(g, 1 - alpha, out=t1)
-        t1 *= g
-        v += t1
+        running_average_of_square_(xp, v, g, alpha, t1)
         if group["centered"]:
             # centered: gbar = alpha gbar + (1 - alpha) g; avg = sqrt(v - gbar^2)
             ga = state["grad_avg"]
-            xp.subtract(g, ga, out=t1)
-            t1 *= 1 - alpha
-            ga += t1
+            running_average_(xp, ga, g, alpha, t1)
             xp.multiply(ga, ga, out=t1)
             xp.subtract(v, t1, out=t1)
             xp.sqrt(t1, out=t1)
