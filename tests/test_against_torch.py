@@ -1,13 +1,14 @@
 """minigan against PyTorch in float64: values, gradients and second-order gradients agree
-within relative 1e-10, for every op of the table (tests/helpers.py) and for random
+within relative 1e-10, for every op of the table (tests/op_table.py) and for random
 composite expressions drawn by hypothesis."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import CASE_IDS, CASES, MG, draw_broadcast_shapes, draw_rng, torch_ns
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from op_draws import draw_broadcast_shapes, draw_rng
+from op_table import CASE_IDS, CASES, MG, torch_ns
 
 import minigan as mg
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import CASE_IDS, CASES, MG, mg_inputs
 from hypothesis import given
 from hypothesis import strategies as st
+from op_draws import mg_inputs
+from op_table import CASE_IDS, CASES, MG
 
 import minigan as mg
 
