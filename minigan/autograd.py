@@ -204,7 +204,7 @@ def _run_hooks(t, g, create_graph: bool):
     return g
 
 
-def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None):
+def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None) -> None:
     """The backward pass (see _run_backward), run on the roots' CUDA device: CuPy allocates
     and launches on its current device, not on its operands'."""
     with on_device_of(roots[0].array):
@@ -369,7 +369,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool =
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bool = False,
          only_inputs: bool = True, allow_unused: bool | None = None, is_grads_batched: bool = False,
-         materialize_grads: bool = False):
+         materialize_grads: bool = False) -> tuple[Tensor, ...]:  # None where unused (typed as PyTorch types it)
     """Gradients of ``outputs`` with respect to ``inputs``, returned as a tuple.
 
     Leaves' ``.grad`` are left untouched. With ``create_graph=True`` the gradients carry a
@@ -396,7 +396,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph: bo
         retain_graph = create_graph
     capture = {id(t): None for t in inputs}
     run_backward(outputs, grads, retain_graph, create_graph, capture)
-    result = []
+    result: list = []  # Tensors, and None for an unused input with allow_unused
     for i, t in enumerate(inputs):
         g = capture[id(t)]
         if g is None and not allow_unused:

@@ -55,7 +55,7 @@ class CheckpointError(RuntimeError):
 
 
 # ---- arrays from anywhere ----------------------------------------------------------------
-def to_array(value: Any, what: str = "value"):
+def to_array(value: Any, what: str = "value") -> Any:
     """The raw array (NumPy, or CuPy as it is) of a state-dict value: a minigan Tensor, a
     NumPy/CuPy array or scalar, a Python number, a tensor of another library (anything
     with ``.detach().cpu().numpy()``, as PyTorch's), or any ``__dlpack__``/``__array__``

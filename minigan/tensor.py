@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import numbers
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,7 +95,7 @@ class Tensor:
         def __and__(self, other: Any) -> Tensor: ...
         def __or__(self, other: Any) -> Tensor: ...
 
-    def __init__(self, data=(), *size, requires_grad: bool = False):
+    def __init__(self, data: Any = (), *size: int, requires_grad: bool = False) -> None:
         if type(self) is Tensor and (size or (isinstance(data, _LEGACY_DATA) and not isinstance(data, np.generic))):
             # PyTorch's legacy constructor: Tensor(2, 3) (zeros here), Tensor() and float32 from
             # lists and NumPy arrays (a float32 array is shared); inside minigan use Tensor._wrap
@@ -172,7 +173,7 @@ class Tensor:
         return self.array.shape
 
     @property
-    def dtype(self):
+    def dtype(self) -> np.dtype:
         return self.array.dtype
 
     @property
@@ -180,7 +181,7 @@ class Tensor:
         return self.array.ndim
 
     @property
-    def device(self):
+    def device(self) -> backend.Device:
         return CPU if type(self.array) is _ndarray else device_of(self.array)
 
     @property
@@ -188,7 +189,7 @@ class Tensor:
         return self._op is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> Any:
         """The op that made this tensor (None for a leaf)."""
         return self._op
 
@@ -207,7 +208,7 @@ class Tensor:
     def _xp(self):
         return np if type(self.array) is _ndarray else backend.get_array_module(self.array)
 
-    def size(self, dim: int | None = None):
+    def size(self, dim: int | None = None) -> Any:  # the shape, or one dimension's length
         """The shape (``size(dim)`` for one dimension), as in PyTorch."""
         return self.array.shape if dim is None else self.array.shape[dim]
 
@@ -280,10 +281,10 @@ class Tensor:
             return self.array.astype(dtype)
         return self.array.copy() if copy else self.array
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return to_device(self.array, CPU).tolist()
 
-    def item(self):
+    def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         if self.array.size != 1:
             raise ValueError(
@@ -354,7 +355,7 @@ class Tensor:
         """
         autograd.backward(self, gradient, retain_graph, create_graph)
 
-    def register_hook(self, hook):
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> _HookHandle:
         """Call ``hook(grad)`` each time this tensor's gradient is computed; a tensor it
         returns replaces the gradient (as ``torch.Tensor.register_hook``)."""
         if not self._rg:
