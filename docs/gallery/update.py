@@ -1,6 +1,6 @@
 """Copy the gallery's figures from the folders `make gallery` writes into docs/gallery, small.
 
-Each PNG is reduced to at most 1100 px wide and a 128-colour palette (Pillow), so that the
+Each PNG is reduced to at most 1200 px wide and a 256-colour palette (octree) (Pillow), so that the
 committed copies stay under ~150 KB; the full-size figures stay where the commands wrote
 them. The animation is redrawn from the run's frames.npz with every second frame, at 60 dpi.
 
@@ -30,16 +30,16 @@ SOURCES = {
     "10_kl.png": "out/kl_direction/kl_direction.png",
     "11_animation.gif": "out/demo/frames.npz",
 }
-MAX_WIDTH = 1100
+MAX_WIDTH = 1200
 
 
 def shrink(src: Path, dst: Path, max_width: int = MAX_WIDTH) -> int:
-    """Write ``src`` to ``dst`` at most ``max_width`` wide with a 128-colour palette; returns bytes."""
+    """Write ``src`` to ``dst`` at most ``max_width`` wide with a 256-colour palette (octree); returns bytes."""
     with Image.open(src) as im:
         im = im.convert("RGB")
         if im.width > max_width:
             im = im.resize((max_width, round(im.height * max_width / im.width)), Image.Resampling.LANCZOS)
-        im.quantize(colors=128, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        im.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE).save(
             dst, optimize=True)
     return dst.stat().st_size
 
