@@ -158,12 +158,15 @@ def mode_coverage_figure(iterations, samples, means, std: float, path: str | os.
     ax = fig.add_subplot(grid[:, 0])
     it = np.asarray(iterations)
     edges = np.concatenate([[it[0]], (it[1:] + it[:-1]) / 2, [it[-1]]]) if len(it) > 1 else np.array([0, 1])
+    # the scale: up to twice the fair share or the 98th percentile, so that one collapsed
+    # moment (all samples on one mode) does not wash out the rest; the colour bar says so
+    top = max(2.0 / len(means), float(np.percentile(shares, 98)))
     im = ax.pcolormesh(edges, np.arange(len(means) + 1) + 0.5, shares, cmap="magma_r", vmin=0,
-                       vmax=max(2.0 / len(means), float(shares.max())), shading="flat")
+                       vmax=top, shading="flat")
     ax.set_yticks(np.arange(1, len(means) + 1))
     ax.set_ylabel("mode k")
     ax.set_xlabel("iteration")
-    cb = fig.colorbar(im, ax=ax, pad=0.01)
+    cb = fig.colorbar(im, ax=ax, pad=0.01, extend="max" if shares.max() > top else "neither")
     cb.set_label(f"share of samples within 3 std of mode k (fair share 1/{len(means)} = {1 / len(means):.3f})")
     ax2 = ax.twinx()
     ax2.plot(it, 100 * (1 - shares.sum(0)), color="#1f77b4", lw=2, label="% off every mode")
