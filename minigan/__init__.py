@@ -54,8 +54,8 @@ from .creation import (
 )
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .nn import functional  # torch.nn.functional's home is nn; minigan.functional names it too
+from .ops import ELEMENTWISE as _ELEMENTWISE
 from .ops import (
-    abs,
     add,
     all,
     amax,
@@ -68,20 +68,15 @@ from .ops import (
     clip,
     div,
     elu,
-    exp,
     expand,
     flatten,
     floor_divide,
     leaky_relu,
-    log,
-    log1p,
     log_sigmoid,
     matmul,
     max,
-    maximum,
     mean,
     min,
-    minimum,
     mul,
     neg,
     norm,
@@ -96,7 +91,6 @@ from .ops import (
     sigmoid,
     softplus,
     split,
-    sqrt,
     squeeze,
     stack,
     std,
@@ -121,6 +115,7 @@ from .tensor_types import (
     is_tensor,
 )
 
+globals().update(_ELEMENTWISE)  # mg.exp, mg.maximum...: the rows of ops/elementwise.py
 device = Device
 # PyTorch's dtype names (bound here, after every import, since some shadow builtins)
 bool = bool_

@@ -1,7 +1,9 @@
 """The table of ops under test, shared by the gradient checks (test_ops_gradcheck.py) and the
 PyTorch comparison (test_against_torch.py): each ``Case`` draws its inputs (op_draws.py) and
 applies the op through a small namespace, ``MG`` or PyTorch's ``torch_ns()``, so that one
-lambda serves both libraries.
+lambda serves both libraries. The unary rows of minigan's elementwise table
+(minigan/ops/elementwise.py) are cases without a line here: their domain and kinks come
+from the row.
 """
 from __future__ import annotations
 
@@ -36,11 +38,12 @@ def _mg_index(x, idx):
     return x[idx]
 
 
+_TABLE = (*mg.ops.elementwise.UNARY, *mg.ops.elementwise.BINARY)  # the same names in torch
+
 MG = SimpleNamespace(
+    **{name: getattr(mg, name) for name in _TABLE},
     name="minigan",
-    add=mg.add, sub=mg.sub, mul=mg.mul, div=mg.div, neg=mg.neg, pow=mg.pow, exp=mg.exp,
-    log=mg.log, log1p=mg.log1p, sqrt=mg.sqrt, abs=mg.abs, maximum=mg.maximum,
-    minimum=mg.minimum, clip=mg.clip, matmul=mg.matmul, cat=mg.cat, stack=mg.stack,
+    pow=mg.pow, clip=mg.clip, matmul=mg.matmul, cat=mg.cat, stack=mg.stack,
     sigmoid=mg.sigmoid, tanh=mg.tanh, F=MF,
     where=lambda cond, a, b: mg.where(cond, a, b),
     amax=lambda x, dim, keepdim: mg.amax(x, dim=() if dim is None else dim, keepdim=keepdim),
@@ -87,10 +90,9 @@ def _torch_namespace():
         return x[tuple(conv(i) for i in idx) if isinstance(idx, tuple) else conv(idx)]
 
     return SimpleNamespace(
+        **{name: getattr(torch, name) for name in _TABLE},
         name="torch",
-        add=torch.add, sub=torch.sub, mul=torch.mul, div=torch.div, neg=torch.neg,
-        pow=torch.pow, exp=torch.exp, log=torch.log, log1p=torch.log1p, sqrt=torch.sqrt,
-        abs=torch.abs, maximum=torch.maximum, minimum=torch.minimum, clip=torch.clip,
+        pow=torch.pow, clip=torch.clip,
         matmul=torch.matmul, cat=torch.cat, stack=torch.stack, sigmoid=torch.sigmoid,
         tanh=torch.tanh, F=TF,
         where=lambda cond, a, b: torch.where(torch.from_numpy(np.asarray(cond)), a, b),
@@ -181,12 +183,8 @@ def _draw_where(data):
 
 
 case("where", _draw_where)(lambda L, a, b, cond: L.where(cond, a, b))
-case("neg", _unary())(lambda L, a: L.neg(a))
-case("exp", _unary())(lambda L, a: L.exp(a))
-case("log", _unary(0.2, 3.0))(lambda L, a: L.log(a))
-case("log1p", _unary(-0.7, 3.0))(lambda L, a: L.log1p(a))
-case("sqrt", _unary(0.2, 3.0))(lambda L, a: L.sqrt(a))
-case("abs", _unary(kinks=(0.0,)))(lambda L, a: L.abs(a))
+for _name, _rule in mg.ops.elementwise.UNARY.items():
+    case(_name, _unary(*_rule.domain, kinks=_rule.kinks))(lambda L, a, n=_name: getattr(L, n)(a))
 case("clip_both_bounds", _unary(kinks=(-0.5, 0.7)))(lambda L, a: L.clip(a, -0.5, 0.7))
 case("clip_min_only", _unary(kinks=(0.3,)))(lambda L, a: L.clip(a, 0.3, None))
 case("clip_max_only", _unary(kinks=(0.3,)))(lambda L, a: L.clip(a, None, 0.3))

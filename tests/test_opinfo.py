@@ -29,8 +29,9 @@ def _method(name):
     return lambda x, *a, **k: getattr(x, name)(*a, **k)
 
 
-# OpInfo name -> the minigan callable with the same signature
-OPS = {
+# OpInfo name -> the minigan callable with the same signature; every row of minigan's
+# elementwise table is an OpInfo name too
+OPS = {**mg.ops.ELEMENTWISE,
     "add": mg.add, "sub": mg.sub, "mul": mg.mul, "div.no_rounding_mode": mg.div,
     "div.floor_rounding": mg.div, "div.trunc_rounding": mg.div, "true_divide": mg.div,
     "floor_divide": mg.floor_divide, "remainder": mg.remainder, "rsub": mg.rsub, "neg": mg.neg,

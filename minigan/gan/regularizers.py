@@ -13,7 +13,6 @@ import numpy as np
 
 from ..autograd import grad
 from ..backend.device import to_device
-from ..ops.arith import sqrt
 from ..ops.reduce import mean, sum
 from ..random import default_generator
 from ..tensor import Tensor
@@ -59,7 +58,7 @@ def gradient_penalty(critic: Callable[[Tensor], Tensor], real: Tensor, fake: Ten
     # x_hat = eps x + (1 - eps) G(z)  (Gulrajani et al. 2017, Algorithm 1, line 6)
     x_hat = eps * real + (1.0 - eps) * fake
     g = _input_grad(critic, x_hat)
-    norm = sqrt(_sq_norm_per_sample(g) + _NORM_EPS)
+    norm = (_sq_norm_per_sample(g) + _NORM_EPS).sqrt()
     # lambda E (||grad_x_hat f(x_hat)||_2 - 1)^2  (Gulrajani et al. 2017, eq. 3)
     return lambda_ * mean((norm - 1.0) * (norm - 1.0))
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend.device import to_device
-from ..ops import arith, reduce
 from ..ops import loss as loss_ops
+from ..ops import reduce
 from ..ops._util import const
 from ..ops.activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from ..ops.linalg import linear
@@ -129,7 +129,7 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
 
 def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean absolute error |input - target|, reduced; the shapes must match."""
-    return _reduce(arith.abs(_difference("l1_loss", input, target, reduction)), reduction)
+    return _reduce(_difference("l1_loss", input, target, reduction).abs(), reduction)
 
 
 def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None, max_norm: float | None = None,

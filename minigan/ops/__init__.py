@@ -7,30 +7,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..tensor import Tensor
-from . import activation, arith, linalg, loss, reduce, shape
+from . import activation, arith, elementwise, linalg, loss, reduce, shape
 from ._util import promote_types, result_type
 from .activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
-from .arith import (
-    abs,
-    add,
-    clamp,
-    clip,
-    div,
-    exp,
-    floor_divide,
-    log,
-    log1p,
-    maximum,
-    minimum,
-    mul,
-    neg,
-    pow,
-    remainder,
-    rsub,
-    sqrt,
-    sub,
-    where,
-)
+from .arith import add, clamp, clip, div, floor_divide, mul, neg, pow, remainder, rsub, sub, where
+from .elementwise import FUNCTIONS as ELEMENTWISE
 from .linalg import linear, matmul
 from .reduce import all, amax, amin, any, max, mean, min, norm, std, sum, var
 from .shape import (
@@ -52,14 +33,17 @@ from .shape import (
     unsqueeze,
 )
 
+# the elementwise table's functions (exp, log, maximum...) join the hand-written ones
+globals().update(ELEMENTWISE)
+
 __all__ = [
-    "abs", "activation", "add", "all", "amax", "amin", "any", "arith", "floor_divide", "norm",
+    "activation", "add", "all", "amax", "amin", "any", "arith", "floor_divide", "norm",
     "promote_types", "remainder", "result_type", "rsub", "broadcast_to", "cat", "clamp", "clip", "Clone", "div",
-    "elu", "exp", "expand", "flatten", "index", "leaky_relu", "linalg", "linear", "log", "log1p",
-    "log_sigmoid", "loss", "matmul", "max", "maximum", "mean", "min", "minimum", "mul", "neg",
-    "permute", "pow", "reduce", "relu", "reshape", "shape", "sigmoid", "softplus", "sqrt",
+    "elementwise", "elu", "expand", "flatten", "index", "leaky_relu", "linalg", "linear",
+    "log_sigmoid", "loss", "matmul", "max", "mean", "min", "mul", "neg",
+    "permute", "pow", "reduce", "relu", "reshape", "shape", "sigmoid", "softplus",
     "squeeze", "stack", "std", "sub", "sum", "tanh", "ToCopy", "transpose", "unsqueeze", "var",
-    "where", "chunk", "repeat", "split",
+    "where", "chunk", "repeat", "split", *ELEMENTWISE,
 ]
 
 
@@ -122,7 +106,7 @@ def _attach() -> None:
     T.__rmatmul__ = lambda self, other: matmul(other, self)
     T.__neg__ = neg
     T.__pos__ = lambda self: self
-    T.__abs__ = abs
+    T.__abs__ = ELEMENTWISE["abs"]
     T.__getitem__ = index
     T.__lt__ = _compare(lambda a, b: a < b)
     T.__le__ = _compare(lambda a, b: a <= b)
@@ -133,8 +117,10 @@ def _attach() -> None:
     T.__invert__ = lambda self: Tensor._wrap(~self.array)
     T.__and__ = _compare(lambda a, b: a & b)
     T.__or__ = _compare(lambda a, b: a | b)
-    for name in ("add", "sub", "rsub", "mul", "div", "floor_divide", "remainder", "pow", "exp", "log",
-                 "log1p", "sqrt", "abs", "neg", "maximum", "minimum", "clip", "clamp", "matmul", "sum",
+    for name, fn in ELEMENTWISE.items():
+        setattr(T, name, fn)
+    for name in ("add", "sub", "rsub", "mul", "div", "floor_divide", "remainder", "pow",
+                 "neg", "clip", "clamp", "matmul", "sum",
                  "mean", "max", "min", "amax", "amin", "var", "std", "norm", "all", "any", "reshape",
                  "permute", "transpose", "expand", "broadcast_to", "squeeze", "unsqueeze", "flatten",
                  "relu", "sigmoid", "tanh", "softplus", "log_sigmoid", "elu", "leaky_relu"):

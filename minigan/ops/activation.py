@@ -7,7 +7,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..tensor import Tensor, _apply
 from ._util import Op
-from .arith import exp, where
+from .arith import where
 
 
 def sigmoid_array(x):
@@ -237,7 +237,7 @@ class Elu(Op):
         # itself, not out + alpha, which cancels to 0 for x < -17 in float32
         # (at x = 0 exactly: alpha, with second derivative 0, as PyTorch)
         neg = a.array <= 0
-        return where(neg, g * (exp(where(a.array < 0, a, 0.0)) * alpha), g)
+        return where(neg, g * (where(a.array < 0, a, 0.0).exp() * alpha), g)
 
 
 def relu(x: Tensor) -> Tensor:

@@ -1,4 +1,5 @@
-"""Elementwise arithmetic and math: forward on arrays, backward in Tensor ops."""
+"""Arithmetic beyond the table of elementwise.py: pow, clamp, rounding division, remainder,
+where, and the wrappers of add/sub/mul/div/neg that take PyTorch's extra arguments."""
 from __future__ import annotations
 
 import numpy as np
@@ -17,6 +18,7 @@ from ._util import (
     result_type,
     unbroadcast,
 )
+from .elementwise import OPS
 
 
 def _binary_forward(name, fn, a, b):
@@ -27,77 +29,6 @@ def _binary_forward(name, fn, a, b):
     except ValueError:
         broadcast_shapes(name, a.shape, b.shape)  # raises with both shapes named
         raise
-
-
-class Add(Op):
-    name = "add"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary_forward("add", np.add, a, b)
-
-    @staticmethod
-    def backward(out, g):
-        a, b = out._parents
-        return unbroadcast(g, a.array.shape), unbroadcast(g, b.array.shape)
-
-
-class Sub(Op):
-    name = "sub"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary_forward("sub", np.subtract, a, b)
-
-    @staticmethod
-    def backward(out, g):
-        a, b = out._parents
-        return unbroadcast(g, a.array.shape), (unbroadcast(-g, b.array.shape) if b._rg else None)
-
-
-class Mul(Op):
-    name = "mul"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary_forward("mul", np.multiply, a, b)
-
-    @staticmethod
-    def backward(out, g):
-        a, b = out._parents
-        return (
-            unbroadcast(g * b, a.array.shape) if a._rg else None,
-            unbroadcast(g * a, b.array.shape) if b._rg else None,
-        )
-
-
-class Div(Op):
-    name = "div"
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary_forward("div", np.true_divide, a, b)
-
-    @staticmethod
-    def backward(out, g):
-        a, b = out._parents
-        # d(a/b)/da = 1/b ; d(a/b)/db = -a/b^2 = -out/b
-        return (
-            unbroadcast(g / b, a.array.shape) if a._rg else None,
-            unbroadcast(-(g * out) / b, b.array.shape) if b._rg else None,
-        )
-
-
-class Neg(Op):
-    name = "neg"
-
-    @staticmethod
-    def forward(ctx, a):
-        return -a
-
-    @staticmethod
-    def backward(out, g):
-        return -g
 
 
 class PowScalar(Op):
@@ -141,112 +72,8 @@ class Pow(Op):
             xp = a._xp()
             zero = xp.broadcast_to((a.array == 0) & (b.array >= 0), out.array.shape)
             safe_a = where(Tensor._wrap(zero), const(1.0, a), a)
-            gb = unbroadcast(where(Tensor._wrap(zero), const(0.0, g), g * out * log(safe_a)), b.array.shape)
+            gb = unbroadcast(where(Tensor._wrap(zero), const(0.0, g), g * out * safe_a.log()), b.array.shape)
         return ga, gb
-
-
-class Exp(Op):
-    name = "exp"
-
-    @staticmethod
-    def forward(ctx, a):
-        return get_array_module(a).exp(a)
-
-    @staticmethod
-    def backward(out, g):
-        return g * out
-
-
-class Log(Op):
-    name = "log"
-
-    @staticmethod
-    def forward(ctx, a):
-        return get_array_module(a).log(a)
-
-    @staticmethod
-    def backward(out, g):
-        return g / out._parents[0]
-
-
-class Log1p(Op):
-    name = "log1p"
-
-    @staticmethod
-    def forward(ctx, a):
-        return get_array_module(a).log1p(a)
-
-    @staticmethod
-    def backward(out, g):
-        return g / (out._parents[0] + 1.0)
-
-
-class Sqrt(Op):
-    name = "sqrt"
-
-    @staticmethod
-    def forward(ctx, a):
-        return get_array_module(a).sqrt(a)
-
-    @staticmethod
-    def backward(out, g):
-        # d sqrt(a)/da = 1 / (2 sqrt(a))
-        return g / (out * 2.0)
-
-
-class Abs(Op):
-    name = "abs"
-
-    @staticmethod
-    def forward(ctx, a):
-        return get_array_module(a).abs(a)
-
-    @staticmethod
-    def backward(out, g):
-        a = out._parents[0].array
-        # sign(a), with sign(NaN) = 0 as PyTorch's sgn
-        return g * Tensor._wrap((a > 0).astype(a.dtype) - (a < 0))
-
-
-def _extremum_weights(a, b, a_loses):
-    """The share of the gradient that goes to ``a`` and to ``b`` in maximum/minimum: all of
-    it to the winner, half each at a tie, and all to both where one is NaN (PyTorch's rule:
-    each side is masked only where it strictly loses)."""
-    tie = 0.5 * (a == b)
-    lose = a_loses(a, b)
-    return 1.0 - lose - tie, 1.0 - a_loses(b, a) - tie
-
-
-class _Extremum2(Op):
-    lose = staticmethod(np.less)
-
-    @classmethod
-    def backward(cls, out, g):
-        a, b = out._parents
-        wa, wb = _extremum_weights(a.array, b.array, cls.lose)
-        dt = g.array.dtype
-        return (
-            unbroadcast(g * Tensor._wrap(wa.astype(dt, copy=False)), a.array.shape) if a._rg else None,
-            unbroadcast(g * Tensor._wrap(wb.astype(dt, copy=False)), b.array.shape) if b._rg else None,
-        )
-
-
-class Maximum(_Extremum2):
-    name = "maximum"
-    lose = staticmethod(np.less)
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary_forward("maximum", get_array_module(a).maximum, a, b)
-
-
-class Minimum(_Extremum2):
-    name = "minimum"
-    lose = staticmethod(np.greater)
-
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary_forward("minimum", get_array_module(a).minimum, a, b)
 
 
 class Clip(Op):
@@ -407,14 +234,14 @@ def _scaled(name: str, a: Tensor, b: Tensor, alpha) -> Tensor:
 def add(input, other, *, alpha=1) -> Tensor:
     """input + alpha * other, broadcasting, with PyTorch's type promotion."""
     a, b = promote("add", input, other)
-    return _apply(Add, None, a, _scaled("add", a, b, alpha))
+    return _apply(OPS["add"], None, a, _scaled("add", a, b, alpha))
 
 
 def sub(input, other, *, alpha=1) -> Tensor:
     """input - alpha * other, broadcasting."""
     _check_no_bool(input, other)
     a, b = promote("sub", input, other)
-    return _apply(Sub, None, a, _scaled("sub", a, b, alpha))
+    return _apply(OPS["sub"], None, a, _scaled("sub", a, b, alpha))
 
 
 def rsub(input, other, *, alpha=1) -> Tensor:
@@ -423,13 +250,13 @@ def rsub(input, other, *, alpha=1) -> Tensor:
         raise TypeError(f"rsub(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}")
     _check_no_bool(input, other)
     a, b = promote("rsub", input, other, numbers_ok=False)
-    return _apply(Sub, None, b, _scaled("rsub", a, a, alpha))
+    return _apply(OPS["sub"], None, b, _scaled("rsub", a, a, alpha))
 
 
 def mul(input, other) -> Tensor:
     """input * other, broadcasting."""
     a, b = promote("mul", input, other)
-    return _apply(Mul, None, a, b)
+    return _apply(OPS["mul"], None, a, b)
 
 
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
@@ -439,7 +266,7 @@ def div(input, other, *, rounding_mode: str | None = None) -> Tensor:
     if rounding_mode is None:
         if a.array.dtype.kind in "biu":
             a, b = cast(a, _DEFAULT_FLOAT), cast(b, _DEFAULT_FLOAT)
-        return _apply(Div, None, a, b)
+        return _apply(OPS["div"], None, a, b)
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(
             f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found '{rounding_mode}'")
@@ -464,7 +291,7 @@ def neg(a: Tensor) -> Tensor:
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to "
             "invert a mask, use the `~` or `logical_not()` operator instead.")
-    return _apply(Neg, None, a)
+    return _apply(OPS["neg"], None, a)
 
 
 def pow(input, exponent) -> Tensor:
@@ -478,49 +305,6 @@ def pow(input, exponent) -> Tensor:
         return _apply(PowScalar, exponent, input)
     a, b = promote("pow", input, exponent, numbers_ok=False)
     return _apply(Pow, None, a, b)
-
-
-def exp(a: Tensor) -> Tensor:
-    """e ** a."""
-    return _apply(Exp, None, _floating("exp", a))
-
-
-def log(a: Tensor) -> Tensor:
-    """Natural logarithm."""
-    return _apply(Log, None, _floating("log", a))
-
-
-def log1p(a: Tensor) -> Tensor:
-    """log(1 + a), accurate for small a."""
-    return _apply(Log1p, None, _floating("log1p", a))
-
-
-def sqrt(a: Tensor) -> Tensor:
-    """Square root."""
-    return _apply(Sqrt, None, _floating("sqrt", a))
-
-
-def _floating(name: str, a: Tensor) -> Tensor:
-    """Integer and bool inputs of a floating function become the default float (as PyTorch)."""
-    need_tensor(name, a)
-    return a if a.array.dtype.kind in "fc" else cast(a, _DEFAULT_FLOAT)
-
-
-def abs(a: Tensor) -> Tensor:
-    """|a| (gradient 0 at 0, as PyTorch)."""
-    return _apply(Abs, None, a)
-
-
-def maximum(input, other) -> Tensor:
-    """Elementwise maximum (ties share the gradient; NaN propagates)."""
-    a, b = promote("maximum", input, other, numbers_ok=False)
-    return _apply(Maximum, None, a, b)
-
-
-def minimum(input, other) -> Tensor:
-    """Elementwise minimum (ties share the gradient; NaN propagates)."""
-    a, b = promote("minimum", input, other, numbers_ok=False)
-    return _apply(Minimum, None, a, b)
 
 
 def clip(input: Tensor, min=None, max=None) -> Tensor:

@@ -197,15 +197,13 @@ class BinaryCrossEntropy(Op):
 
     @staticmethod
     def backward(out, g):
-        from .arith import log, log1p, maximum
-
         p, y = out._parents
         # PyTorch's rule: dl/dp = (p - y) / max(p (1 - p), 1e-12), so p = y = 1 gives 0, not NaN
-        gp = g * (p - y) / maximum(p * (1.0 - p), _BCE_EPS) if p._rg else None
+        gp = g * (p - y) / (p * (1.0 - p)).maximum(_BCE_EPS) if p._rg else None
         # dl/dy = log(1 - p) - log(p), unclamped as PyTorch's (infinite at p = 0 or 1)
         if y._rg:
             with np.errstate(divide="ignore"):
-                gy = g * (log1p(-p) - log(p))
+                gy = g * ((-p).log1p() - p.log())
         else:
             gy = None
         return gp, gy

@@ -10,7 +10,7 @@ import numpy as np
 from ..backend import get_array_module
 from ..backend.device import on_device_of
 from ..tensor import Tensor, _apply
-from . import _util, arith
+from . import _util
 from ._util import Op, need_tensor, normalize_axes, pick_axis, torch_name
 from .arith import where
 
@@ -286,12 +286,12 @@ def max(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
     """As torch.max: ``max(x)`` the largest value (ties share the gradient); ``max(x, dim)``
     a named tuple (values, indices) along ``dim`` (the gradient goes to the index returned);
     ``max(x, other)`` the elementwise maximum."""
-    return _extremum("max", input, dim, keepdim, axis, keepdims, arith.maximum, Max, MaxMin)
+    return _extremum("max", input, dim, keepdim, axis, keepdims, Tensor.maximum, Max, MaxMin)
 
 
 def min(input, dim=None, keepdim: bool = False, *, axis=None, keepdims=None):
     """As torch.min: the smallest value, (values, indices) along ``dim``, or the elementwise minimum."""
-    return _extremum("min", input, dim, keepdim, axis, keepdims, arith.minimum, Min, MinMax)
+    return _extremum("min", input, dim, keepdim, axis, keepdims, Tensor.minimum, Min, MinMax)
 
 
 def _var_args(name, input, dim, unbiased, keepdim, correction, axis, keepdims):
@@ -404,7 +404,7 @@ class Norm(Op):
         # d/dx = x |x|^(p-2) / n^(p-1), taken as 0 where the norm is 0 (PyTorch's subgradient)
         zero = n.array == 0
         safe = where(zero, 1.0, n) if zero.any() else n
-        r = x * (gk / safe) if p == 2 else x * arith.abs(x) ** (p - 2) * (gk / safe ** (p - 1))
+        r = x * (gk / safe) if p == 2 else x * x.abs() ** (p - 2) * (gk / safe ** (p - 1))
         return where(zero, 0.0, r) if zero.any() else r
 
 
