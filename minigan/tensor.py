@@ -328,7 +328,10 @@ class Tensor:
         dt = self.array.dtype if dtype is None else np.dtype(dtype)
         if dev == self.device and dt == self.array.dtype and not copy:
             return self
-        return _apply(ops.ToCopy, (dev, dt), self)
+        # only floating tensors carry gradients (PyTorch's rule): an integer or bool copy
+        # starts no graph
+        src = self if dt.kind in "fc" else self.detach()
+        return _apply(ops.ToCopy, (dev, dt), src)
 
     def cpu(self) -> "Tensor":
         return self.to("cpu")
@@ -413,15 +416,19 @@ class Tensor:
         if isinstance(value, Tensor):
             value = value.array
         arr = self.array
+        idx = _index_arrays(idx)
+        split = ops.shape.split_index(idx)  # PyTorch's placement of advanced-index axes
+        if split is not None:
+            arr, idx = arr[split[0]], split[1]  # the first part only selects: a view
         if type(arr) is _ndarray:
-            arr[_index_arrays(idx)] = value
+            arr[idx] = value
         else:
             # CuPy takes device arrays and scalars only: lists and NumPy arrays are copied over
             if not isinstance(value, (numbers.Number, np.generic)):
                 value = to_device(np.asarray(value) if backend.get_array_module(value) is np else value,
                                   self.device)
             with arr.device:
-                arr[_index_arrays(idx)] = value
+                arr[idx] = value
         self._mark_written()
 
     def _inplace(self, what: str, fn, *args) -> "Tensor":

@@ -298,3 +298,26 @@ def test_setitem_is_not_recorded_and_says_so():
     buf = mg.zeros(2, dtype=mg.float64)
     with pytest.raises(RuntimeError, match="does not record"):
         buf[0] = x[1]
+
+
+@pytest.mark.parametrize("idx", [(0, slice(None), [0, 1]), (slice(None), 1, [2, 0]), (1, [0, 2], slice(1, 3)),
+                                 ([1, 0], slice(None), 0), (Ellipsis, [3, 1])])
+def test_setitem_places_advanced_index_axes_as_pytorch(idx):
+    """x[0, :, [0, 1]] = v writes v's (3, 2) into the places PyTorch does (NumPy's rule
+    would want (2, 3), and on square shapes would silently write the transpose)."""
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal((2, 3, 4))
+    t = torch.tensor(base)
+    target_shape = t[idx].shape
+    v = rng.standard_normal(tuple(target_shape))
+    t[idx] = torch.tensor(v)
+    x = mg.tensor(base, dtype=mg.float64)
+    assert x[idx].shape == tuple(target_shape)
+    x[idx] = mg.tensor(v, dtype=mg.float64)
+    np.testing.assert_array_equal(x.numpy(), t.numpy())
+
+
+def test_casting_to_an_integer_dtype_starts_no_graph():
+    y = pair([1.5, 2.0])[0]
+    assert not y.to(mg.int64).requires_grad and not y.long().requires_grad
+    assert y.to(mg.float32).requires_grad
