@@ -61,7 +61,7 @@ def critic_reading(shift: float, steps: int, seed: int, clip: float | None = Non
         loss.backward()
         opt.step()
         if clip is not None:
-            losses.clip_weights_(f, clip)
+            regularizers.clip_weights_(f, clip)
     real, fake = ring.sample(10_000, rng), ring.sample(10_000, rng) + move
     return float(metrics.logits_on(f, real).mean() - metrics.logits_on(f, fake).mean())
 

@@ -123,12 +123,22 @@ def test_clip_weights_clips_every_parameter_in_place():
         for p in D.parameters():
             p.array *= 100.0
     ids = [id(p.array) for p in D.parameters()]
-    L.clip_weights_(D, 0.01)
-    for p, i in zip(D.parameters(), ids):
+    expected = [np.clip(p.numpy(), -0.01, 0.01) for p in D.parameters()]
+    R.clip_weights_(D, 0.01)
+    for p, i, e in zip(D.parameters(), ids, expected):
         assert id(p.array) == i, "clip_weights_ must work in place"
-        assert np.abs(p.array).max() <= 0.01
+        np.testing.assert_array_equal(p.numpy(), e)
     with pytest.raises(ValueError):
-        L.clip_weights_(D, 0.0)
+        R.clip_weights_(D, 0.0)
+    assert L.clip_weights_ is R.clip_weights_, "losses.clip_weights_ names the regularizer"
+
+
+def test_a_graph_that_read_the_weights_before_clipping_refuses_to_backward():
+    D = _critic()
+    out = D(mg.tensor(X, dtype=mg.float64)).sum()
+    R.clip_weights_(D, 0.01)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        out.backward()
 
 
 X = RNG.standard_normal((4, 2))

@@ -12,12 +12,11 @@ Every loss is a mean over the minibatch (the E of the formulas): a scalar tensor
 """
 from __future__ import annotations
 
-from ..autograd import no_grad
-from ..backend.device import on_device_of
 from ..creation import ones_like, zeros_like
 from ..nn import functional as F
 from ..ops.reduce import mean
 from ..tensor import Tensor
+from .regularizers import clip_weights_  # its home; named here too, where it used to live
 
 __all__ = [
     "GENERATOR_LOSSES", "clip_weights_", "discriminator_loss", "generator_loss",
@@ -130,18 +129,3 @@ def value_function(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     # V(D, G) = E log D(x) + E log(1 - D(G(z))), log(1 - sigmoid(l)) = log_sigmoid(-l)
     # (Goodfellow et al. 2014, eq. 1)
     return mean(F.log_sigmoid(real_logits)) + mean(F.log_sigmoid(-fake_logits))
-
-
-def clip_weights_(module, c: float) -> None:
-    """Clip every parameter of ``module`` to [-c, c] in place (WGAN weight clipping).
-
-    A crude way to keep the critic K-Lipschitz (Arjovsky et al. 2017, Algorithm 1, c = 0.01).
-    """
-    # w <- clip(w, -c, c)  (Arjovsky et al. 2017, Algorithm 1, line 7)
-    if c <= 0:
-        raise ValueError(f"clip_weights_: c must be positive, got {c}")
-    with no_grad():
-        for p in module.parameters():
-            xp = p._xp()
-            with on_device_of(p.array):
-                xp.clip(p.array, -c, c, out=p.array)

@@ -1,4 +1,5 @@
-"""Gradient penalties on the discriminator (critic): WGAN-GP, R1, R2.
+"""Keeping the discriminator (critic) in check: the gradient penalties WGAN-GP, R1, R2, and
+WGAN's weight clipping.
 
 Each penalty differentiates D's output with respect to D's input with
 ``grad(..., create_graph=True)``: the input gradient carries a graph of its own, so the
@@ -17,7 +18,7 @@ from ..ops.reduce import mean, sum
 from ..random import default_generator
 from ..tensor import Tensor
 
-__all__ = ["gradient_penalty", "r1_penalty", "r2_penalty"]
+__all__ = ["clip_weights_", "gradient_penalty", "r1_penalty", "r2_penalty"]
 
 # Added under the square root of ||grad||^2: keeps the norm's derivative finite where a
 # sample's input gradient is exactly 0 (a dead ReLU critic); shifts ||g|| by < 1e-6.
@@ -85,3 +86,16 @@ def r2_penalty(discriminator: Callable[[Tensor], Tensor], fake: Tensor, gamma: f
     g = _input_grad(discriminator, fake)
     # R2 = gamma/2 E_{p_theta} ||grad D(x)||^2  (Mescheder et al. 2018, eq. 10)
     return (0.5 * gamma) * mean(_sq_norm_per_sample(g))
+
+
+def clip_weights_(module, c: float) -> None:
+    """Clip every parameter of ``module`` to [-c, c] in place (WGAN weight clipping).
+
+    A crude way to keep the critic K-Lipschitz (Arjovsky et al. 2017, Algorithm 1, c = 0.01).
+    Each write is counted, so a graph that read the old weights can no longer backward.
+    """
+    # w <- clip(w, -c, c)  (Arjovsky et al. 2017, Algorithm 1, line 7)
+    if c <= 0:
+        raise ValueError(f"clip_weights_: c must be positive, got {c}")
+    for p in module.parameters():
+        p.data.clamp_(-c, c)

@@ -50,7 +50,7 @@ from ..random import get_rng_state, set_rng_state
 from ..serialization import CheckpointError, load, save
 from ..tensor import Tensor
 from . import losses
-from .regularizers import gradient_penalty, r1_penalty
+from .regularizers import clip_weights_, gradient_penalty, r1_penalty
 
 __all__ = ["History", "Trainer", "TrainingDiverged"]
 
@@ -339,7 +339,7 @@ class Trainer:
         self.d_optimizer.step()
         self._watch_finite(self.D, self.d_optimizer, "D")
         if self.clip is not None:
-            losses.clip_weights_(self.D, self.clip)
+            clip_weights_(self.D, self.clip)
         return d_loss, real_out.detach(), fake_out.detach()
 
     def _generator_step(self) -> tuple[float, float]:
