@@ -9,7 +9,7 @@ inputs, at the broadcast shape; being Tensor ops, it is itself differentiable (d
 backward). ``Elementwise.backward`` does, once for every row, what each rule would
 otherwise repeat: skip inputs that do not require grad and sum broadcast dimensions back
 (``unbroadcast``). Adding an op here gives ``mg.<name>``, ``Tensor.<name>`` and a
-gradient test case (tests/op_cases.py reads ``domain`` and ``kinks``).
+gradient test case (tests/op_table.py reads ``domain`` and ``kinks``).
 
 Ops with state, fused kernels or non-elementwise shapes (pow, where, clamp, the sigmoid
 family, BCE, matmul, reductions, indexing) are classes in their own modules.
