@@ -207,6 +207,9 @@ def _run_hooks(t, g, create_graph: bool):
 def run_backward(roots, root_grads, retain_graph: bool, create_graph: bool, capture=None) -> None:
     """The backward pass (see _run_backward), run on the roots' CUDA device: CuPy allocates
     and launches on its current device, not on its operands'."""
+    if type(roots[0].array) is np.ndarray:
+        _run_backward(roots, root_grads, retain_graph, create_graph, capture)
+        return
     with on_device_of(roots[0].array):
         _run_backward(roots, root_grads, retain_graph, create_graph, capture)
 
@@ -278,7 +281,7 @@ def _backward_one(t, g, pending, retain_graph) -> None:
     if not retain_graph:
         t._parents = None
         t._ctx = None
-    seq, garr = t._seq, g.array
+    seq, garr, grads = t._seq, g.array, pending.grads
     for p, pg in zip(parents, pgrads):
         if pg is None or not p._rg:
             continue
@@ -288,7 +291,14 @@ def _backward_one(t, g, pending, retain_graph) -> None:
         if a.dtype != p.array.dtype:
             pg = pg.to(dtype=p.array.dtype)
         # an op may hand the same array to several inputs (add) or a view of g (reshape)
-        pending.add(id(p), pg, a is garr or a.base is not None)
+        aliased = a is garr or a.base is not None
+        pid = id(p)
+        if pid not in grads:  # the first gradient to reach p (the usual case), inline
+            grads[pid] = pg
+            if aliased:
+                pending.aliased.add(pid)
+        else:
+            pending.add(pid, pg, aliased)
 
 
 def _raise_rebound(op, p):

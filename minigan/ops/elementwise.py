@@ -95,9 +95,13 @@ class Elementwise(Op):
 
     @classmethod
     def backward(cls, out, g):
-        inputs = out._parents
-        return tuple(unbroadcast(d(g, out, *inputs), p.array.shape) if p._rg else None
-                     for p, d in zip(inputs, cls.rule.grads))
+        grads = cls.rule.grads
+        if len(grads) == 1:
+            (a,) = out._parents
+            return grads[0](g, out, a) if a._rg else None  # the output's shape: no unbroadcast
+        a, b = out._parents
+        return (unbroadcast(grads[0](g, out, a, b), a.array.shape) if a._rg else None,
+                unbroadcast(grads[1](g, out, a, b), b.array.shape) if b._rg else None)
 
 
 OPS: dict[str, type[Elementwise]] = {
