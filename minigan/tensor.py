@@ -135,11 +135,10 @@ class Tensor:
     @property
     def data(self) -> "Tensor":
         """This tensor's values as a new tensor that shares its storage and records no
-        graph, as ``torch.Tensor.data``: ``p.data.clamp_(-c, c)`` changes ``p`` in place
-        without autograd seeing it. ``array`` is the raw NumPy/CuPy array."""
-        t = Tensor._wrap(self.array)
-        t._writes = self._shared_writes()
-        return t
+        graph, as ``torch.Tensor.data``: ``p.data.clamp_(-c, c)`` changes ``p`` in place.
+        Unlike PyTorch's, it shares the write counter too (it is ``detach()``), so a graph
+        that still needs the old values refuses to backward. ``array`` is the raw array."""
+        return self.detach()
 
     @data.setter
     def data(self, value) -> None:
